@@ -1,7 +1,7 @@
 """Tiny models built locally from configs, so tests never download anything.
 
-The tiny encoder has the same architecture family as multilingual-e5-small (XLM-R /
-BERT with an XLM-R Unigram fast tokenizer), only a few hundred kilobytes big, so every
+The tiny encoder has the same architecture as multilingual-e5-small (a BertModel, no
+pooler, with an XLM-R Unigram fast tokenizer), only a few hundred kilobytes big, so every
 code path that loads, adapts, saves and scores the real base runs on it in milliseconds.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizerFast
+from transformers import BertConfig, BertModel, XLMRobertaTokenizerFast
 
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
 WORDS = (
@@ -43,15 +43,15 @@ def tiny_tokenizer() -> XLMRobertaTokenizerFast:
 
 
 def tiny_encoder_dir(path: Path, seed: int = 0, hidden: int = 32, layers: int = 2) -> Path:
-    """Write a random tiny XLM-R encoder + tokenizer to `path` and return it."""
+    """Write a random tiny e5-shaped encoder (BertModel) + tokenizer to `path` and return it."""
     torch.manual_seed(seed)
     tok = tiny_tokenizer()
-    cfg = XLMRobertaConfig(
+    cfg = BertConfig(
         vocab_size=len(tok), hidden_size=hidden, num_hidden_layers=layers,
-        num_attention_heads=4, intermediate_size=hidden * 2, max_position_embeddings=130,
-        pad_token_id=1, bos_token_id=0, eos_token_id=2, type_vocab_size=1,
+        num_attention_heads=4, intermediate_size=hidden * 2, max_position_embeddings=128,
+        pad_token_id=1, type_vocab_size=2, layer_norm_eps=1e-12,
     )
-    model = XLMRobertaModel(cfg, add_pooling_layer=False)
+    model = BertModel(cfg, add_pooling_layer=False)
     path.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(path)
     tok.save_pretrained(path)
