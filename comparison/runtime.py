@@ -1,0 +1,123 @@
+"""The one shared similarity model of a running app, loaded lazily and exactly once.
+
+Why a service object: a Space has 16 GB and two cores, so every user shares ONE base
+encoder (with all adapters attached to it); loading must happen once even when the first
+requests arrive together, and a failed load must be reported to every caller instead of
+being retried by each of them in a loop. Session-owned adapters are named
+``"<session>/<label>"`` so that one user's list never shows another user's adapters.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from comparison.adapters import AdapterInfo, default_adapter
+from comparison.base_encoder import BaseSource, resolve_base
+from comparison.embeddings import DualEncoder
+
+Progress = Callable[[float, str], None]
+DEFAULT_ADAPTER = "default"
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """What the UI shows about the models in use: always say where the weights came from."""
+
+    base_label: str
+    adapter_label: str
+    loaded: bool
+
+
+def _adapter_from_env() -> tuple[str, str] | None:
+    """LORA_LENS_ADAPTER=<dir or Hub id> picks the default adapter; "none" runs base only."""
+    value = os.environ["LORA_LENS_ADAPTER"].strip()
+    if value.lower() in ("", "none"):
+        return None
+    return value, f"{value} (LORA_LENS_ADAPTER)"
+
+
+class EncoderService:
+    """Lazily builds the shared :class:`DualEncoder` plus the default adapter."""
+
+    def __init__(self, base_spec: str | None = None) -> None:
+        self._base_spec = base_spec
+        self._lock = threading.Lock()
+        self._encoder: DualEncoder | None = None
+        self._default_label = "none"
+
+    def get(self, progress: Progress | None = None) -> DualEncoder:
+        """Return the shared encoder, loading base and default adapter on first call."""
+        if self._encoder is not None:
+            return self._encoder
+        with self._lock:
+            if self._encoder is None:
+                base: BaseSource = resolve_base(self._base_spec, progress=progress)
+                if progress:
+                    progress(0.9, f"loading {base.label}")
+                encoder = DualEncoder(base)
+                found = _adapter_from_env() if "LORA_LENS_ADAPTER" in os.environ else default_adapter()
+                if found is not None:
+                    path, label = found
+                    encoder.add_adapter(DEFAULT_ADAPTER, path, label)
+                    self._default_label = label
+                self._encoder = encoder
+        return self._encoder
+
+    def status(self) -> ModelStatus:
+        """Labels for the header, without forcing a load."""
+        enc = self._encoder
+        if enc is None:
+            return ModelStatus("not loaded yet", "not loaded yet", False)
+        return ModelStatus(enc.base.label, self._default_label, True)
+
+    def adapter_choices(self, session: str) -> list[tuple[str, str]]:
+        """(label, name) pairs this session may use: the default plus its own adapters."""
+        enc = self._encoder
+        if enc is None:
+            return []
+        own = f"{session}/"
+        return [
+            (info.label, name)
+            for name, info in enc.adapters.items()
+            if name == DEFAULT_ADAPTER or name.startswith(own)
+        ]
+
+    def add_session_adapter(self, session: str, label: str, path: Path) -> tuple[str, AdapterInfo]:
+        """Attach an adapter that only `session` will see; returns its internal name."""
+        enc = self.get()
+        name = f"{session}/{label}"
+        return name, enc.add_adapter(name, str(path), label)
+
+    def drop_session(self, session: str) -> None:
+        """Forget every adapter of a session that ended (its files are deleted elsewhere)."""
+        enc = self._encoder
+        if enc is None:
+            return
+        for name in [n for n in enc.adapters if n.startswith(f"{session}/")]:
+            enc.remove_adapter(name)
+
+    def can_use(self, session: str, name: str | None) -> bool:
+        """True when `name` is the default adapter or one of the session's own."""
+        return name in (None, "", DEFAULT_ADAPTER) or str(name).startswith(f"{session}/")
+
+
+_PREFIX_ALIASES = {
+    "query: ": "query: ", "query:": "query: ", "query": "query: ",
+    "passage: ": "passage: ", "passage:": "passage: ", "passage": "passage: ",
+    "": "", "none": "", "no": "",
+}
+
+
+def parse_prefix(value: str | None) -> str:
+    """Map what people type for the e5 prefix ("query", "query: ", "none", …) to the prefix.
+
+    API callers should not have to know the exact trailing space the model was trained with.
+    """
+    key = (value if value is not None else "query: ")
+    found = _PREFIX_ALIASES.get(key, _PREFIX_ALIASES.get(key.strip().lower()))
+    if found is None:
+        raise ValueError(f"prefix must be 'query: ', 'passage: ' or '' (none), got {value!r}")
+    return found

@@ -1,0 +1,97 @@
+"""Interface strings in Russian and English, kept as data so the app stays thin.
+
+Why a table and not gradio's browser-locale i18n: users switch language with a control on
+the page (a Russian shop owner may share the screen with an English-speaking engineer),
+so every label must be re-renderable on demand.
+"""
+from __future__ import annotations
+
+LANGS: tuple[str, ...] = ("ru", "en")
+
+TEXT: dict[str, dict[str, str]] = {
+    "title": {
+        "ru": "# 🔍 LoRA Lens\nПосмотрите, что LoRA-адаптер меняет в модели, и обучите свой.",
+        "en": "# 🔍 LoRA Lens\nSee what a LoRA adapter changes in a model, and train your own.",
+    },
+    "lang": {"ru": "Язык / Language", "en": "Язык / Language"},
+    "models": {"ru": "**Базовая модель:** {base}  \n**Адаптер:** {adapter}",
+               "en": "**Base model:** {base}  \n**Adapter:** {adapter}"},
+    "loading": {"ru": "Загрузка моделей…", "en": "Loading models…"},
+    "tab_sim": {"ru": "Сходство", "en": "Similarity"},
+    "sim_help": {
+        "ru": (
+            "Модель превращает каждое название товара в вектор; **косинусное сходство** (от −1 до 1) "
+            "показывает, насколько близки два вектора. Слева — исходная модель "
+            "`multilingual-e5-small`, справа — та же модель с доменным LoRA-адаптером. "
+            "Хороший адаптер сближает одинаковые товары и раздвигает разные; **Δ** = адаптер − база."
+        ),
+        "en": (
+            "The model turns each product title into a vector; **cosine similarity** (−1 to 1) "
+            "says how close two vectors are. Left: the base `multilingual-e5-small`; right: the "
+            "same model plus a domain LoRA adapter. A good adapter pulls the same product together "
+            "and pushes different products apart; **Δ** = adapter − base."
+        ),
+    },
+    "prefix": {"ru": "Префикс e5", "en": "e5 prefix"},
+    "prefix_info": {
+        "ru": "e5 обучали с префиксами; для сравнения товаров между собой — «query: » с обеих сторон",
+        "en": "e5 was trained with prefixes; to compare products with each other use 'query: ' on both",
+    },
+    "adapter": {"ru": "Адаптер", "en": "Adapter"},
+    "adapter_upload": {"ru": "Свой адаптер (.zip с adapter_config.json и adapter_model.safetensors)",
+                       "en": "Your adapter (.zip with adapter_config.json and adapter_model.safetensors)"},
+    "text_a": {"ru": "Товар A", "en": "Product A"},
+    "text_b": {"ru": "Товар B", "en": "Product B"},
+    "compare": {"ru": "Сравнить", "en": "Compare"},
+    "base_score": {"ru": "База", "en": "Base"},
+    "tuned_score": {"ru": "С адаптером", "en": "With adapter"},
+    "delta": {"ru": "Δ (адаптер − база)", "en": "Δ (adapter − base)"},
+    "pairs_tab": {"ru": "Пары", "en": "Pairs"},
+    "list_tab": {"ru": "Список", "en": "List"},
+    "pairs_table": {"ru": "Пары (редактируйте, добавляйте строки)",
+                    "en": "Pairs (edit, add rows)"},
+    "compare_pairs": {"ru": "Сравнить все пары", "en": "Compare all pairs"},
+    "results": {"ru": "Результаты", "en": "Results"},
+    "list_table": {"ru": "Названия (категория — необязательно)",
+                   "en": "Titles (category is optional)"},
+    "compare_list": {"ru": "Построить карты", "en": "Build maps"},
+    "csv": {"ru": "Скачать CSV", "en": "Download CSV"},
+    "examples": {"ru": "Примеры", "en": "Examples"},
+    "summary_pairs": {
+        "ru": "Средний косинус по парам: база **{base:.4f}** → с адаптером **{tuned:.4f}**",
+        "en": "Mean cosine over pairs: base **{base:.4f}** → with adapter **{tuned:.4f}**",
+    },
+    "summary_list": {
+        "ru": ("Средний косинус по всем парам (метрика отчёта): база **{base:.4f}** → "
+               "с адаптером **{tuned:.4f}**"),
+        "en": "Mean cosine over all pairs (the report's metric): base **{base:.4f}** → "
+              "with adapter **{tuned:.4f}**",
+    },
+    "summary_groups": {
+        "ru": "Внутри категорий: {wb:.4f} → {wt:.4f}; между категориями: {bb:.4f} → {bt:.4f}",
+        "en": "Within categories: {wb:.4f} → {wt:.4f}; between categories: {bb:.4f} → {bt:.4f}",
+    },
+    "no_adapter": {"ru": "без адаптера", "en": "no adapter"},
+    "adapter_added": {"ru": "Адаптер «{label}» подключён.", "en": "Adapter '{label}' attached."},
+    "heat_base": {"ru": "База", "en": "Base"},
+    "heat_tuned": {"ru": "С адаптером", "en": "With adapter"},
+    "heat_delta": {"ru": "Δ", "en": "Δ"},
+}
+
+PREFIX_LABELS: dict[str, dict[str, str]] = {
+    "query: ": {"ru": "query: (рекомендуется)", "en": "query: (recommended)"},
+    "passage: ": {"ru": "passage:", "en": "passage:"},
+    "": {"ru": "без префикса", "en": "none"},
+}
+
+
+def t(key: str, lang: str, **fmt: object) -> str:
+    """The string `key` in `lang` (falls back to English), formatted with `fmt`."""
+    entry = TEXT[key]
+    text = entry.get(lang) or entry["en"]
+    return text.format(**fmt) if fmt else text
+
+
+def prefix_choices(lang: str) -> list[tuple[str, str]]:
+    """(label, value) pairs for the prefix control, in display order."""
+    return [(labels.get(lang, labels["en"]), value) for value, labels in PREFIX_LABELS.items()]
