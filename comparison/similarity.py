@@ -1,0 +1,230 @@
+"""Cosine similarities under the base and the adapted encoder, as plain data.
+
+These functions are what the Similarity tab shows: pair scores, the three similarity
+matrices (base, tuned, difference), a 2-D map of how each text's vector moved, and the
+seed report's summary numbers. Inputs are checked here with short English messages
+(`InputError`), because the app passes them to the user unchanged.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from comparison.embeddings import DualEncoder, clean_text
+
+MAX_TEXTS = 200
+MAX_PAIRS = 100
+MAX_CHARS = 1000
+DEFAULT_PREFIX = "query: "
+# e5 was trained with "query: " / "passage: " prefixes; its model card advises "query: "
+# on both sides for symmetric tasks such as comparing product names.
+PREFIXES: dict[str, str] = {
+    "query: ": "query: ",
+    "passage: ": "passage: ",
+    "none": "",
+}
+PREFIX_HELP: dict[str, str] = {
+    "query: ": "Recommended for comparing texts of the same kind, e.g. two product names.",
+    "passage: ": "What e5 expects for documents that a search query is matched against.",
+    "none": "No prefix: e5 was not trained this way, so scores tend to be less reliable.",
+}
+
+
+class InputError(ValueError):
+    """User input the similarity functions refuse; the message is shown as is."""
+
+
+def _check_texts(texts: list[str], what: str) -> list[str]:
+    """Cleaned texts, or InputError if one is empty or too long."""
+    cleaned = []
+    for i, text in enumerate(texts, 1):
+        if not isinstance(text, str):
+            raise InputError(f"{what} {i} is not text")
+        text = clean_text(text)
+        if not text:
+            raise InputError(f"{what} {i} is empty")
+        if len(text) > MAX_CHARS:
+            raise InputError(f"{what} {i} is longer than {MAX_CHARS} characters")
+        cleaned.append(text)
+    return cleaned
+
+
+def _check_prefix(prefix: str) -> str:
+    """Accept a prefix value or its label (e.g. "none")."""
+    if prefix in PREFIXES.values():
+        return prefix
+    if prefix in PREFIXES:
+        return PREFIXES[prefix]
+    raise InputError(f"unknown prefix {prefix!r}; use one of: {', '.join(PREFIXES)}")
+
+
+def score_pairs(
+    enc: DualEncoder, pairs: list[tuple[str, str]], prefix: str = DEFAULT_PREFIX, adapter: str | None = None,
+) -> pd.DataFrame:
+    """Cosine of each pair under base and tuned; columns text_a, text_b, base, tuned, delta."""
+    if not pairs:
+        raise InputError("enter at least one pair of texts")
+    if len(pairs) > MAX_PAIRS:
+        raise InputError(f"at most {MAX_PAIRS} pairs, got {len(pairs)}")
+    for i, pair in enumerate(pairs, 1):
+        if len(pair) != 2:
+            raise InputError(f"pair {i} must hold exactly two texts")
+    prefix = _check_prefix(prefix)
+    a = _check_texts([p[0] for p in pairs], "first text of pair")
+    b = _check_texts([p[1] for p in pairs], "second text of pair")
+    base = enc.embed(a + b, prefix, None)
+    n = len(pairs)
+    base_cos = np.sum(base[:n] * base[n:], axis=1)
+    if adapter is None:
+        tuned_cos = np.full(n, np.nan, dtype=np.float32)
+    else:
+        tuned = enc.embed(a + b, prefix, adapter)
+        tuned_cos = np.sum(tuned[:n] * tuned[n:], axis=1)
+    return pd.DataFrame({
+        "text_a": a, "text_b": b, "base": base_cos.astype(float),
+        "tuned": tuned_cos.astype(float), "delta": (tuned_cos - base_cos).astype(float),
+    })
+
+
+@dataclass
+class SimilarityMatrices:
+    """Cosine matrices of a list of texts; tuned and delta are None without an adapter."""
+
+    texts: list[str]
+    categories: list[str] | None
+    base: np.ndarray
+    tuned: np.ndarray | None
+    delta: np.ndarray | None
+    emb_base: np.ndarray
+    emb_tuned: np.ndarray | None
+
+    def __post_init__(self) -> None:
+        n = len(self.texts)
+        if self.base.shape != (n, n):
+            raise ValueError(f"base: expected shape {(n, n)}, got {self.base.shape}")
+        if self.categories is not None and len(self.categories) != n:
+            raise ValueError("categories: need one per text")
+        if (self.tuned is None) != (self.emb_tuned is None) or (self.tuned is None) != (self.delta is None):
+            raise ValueError("tuned: tuned, delta and emb_tuned must all be given or all be None")
+
+
+def _cosine_matrix(emb: np.ndarray) -> np.ndarray:
+    """Pairwise cosines of unit vectors, exactly symmetric with a unit diagonal."""
+    sim = emb @ emb.T
+    sim = (sim + sim.T) / 2
+    np.fill_diagonal(sim, 1.0)
+    return np.clip(sim, -1.0, 1.0).astype(np.float32)
+
+
+def similarity_matrices(
+    enc: DualEncoder, texts: list[str], prefix: str = DEFAULT_PREFIX, adapter: str | None = None,
+    categories: list[str] | None = None,
+) -> SimilarityMatrices:
+    """Base, tuned and difference matrices for 2..MAX_TEXTS texts (optional categories)."""
+    if len(texts) < 2:
+        raise InputError("enter at least two texts, one per line")
+    if len(texts) > MAX_TEXTS:
+        raise InputError(f"at most {MAX_TEXTS} texts, got {len(texts)}")
+    if categories is not None:
+        if len(categories) != len(texts):
+            raise InputError("give one category per text, or none at all")
+        categories = [clean_text(c) if isinstance(c, str) else "" for c in categories]
+    prefix = _check_prefix(prefix)
+    cleaned = _check_texts(list(texts), "text")
+    emb_base = enc.embed(cleaned, prefix, None)
+    base = _cosine_matrix(emb_base)
+    emb_tuned = tuned = delta = None
+    if adapter is not None:
+        emb_tuned = enc.embed(cleaned, prefix, adapter)
+        tuned = _cosine_matrix(emb_tuned)
+        delta = (tuned - base).astype(np.float32)
+    return SimilarityMatrices(cleaned, categories, base, tuned, delta, emb_base, emb_tuned)
+
+
+def project_2d(m: SimilarityMatrices) -> pd.DataFrame:
+    """Base and tuned vectors in ONE 2-D PCA frame, so a drawn arrow is a real move.
+
+    Fitting PCA on the stacked base+tuned vectors (not on each set alone) keeps the two
+    point clouds comparable; separate fits could flip or rotate one of them.
+    """
+    from sklearn.decomposition import PCA
+
+    n = len(m.texts)
+    stacked = m.emb_base if m.emb_tuned is None else np.vstack([m.emb_base, m.emb_tuned])
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        coords = PCA(n_components=2, svd_solver="full").fit_transform(stacked.astype(np.float64))
+    coords = np.nan_to_num(coords)
+    tuned = coords[n:] if m.emb_tuned is not None else np.full((n, 2), np.nan)
+    return pd.DataFrame({
+        "text": m.texts,
+        "category": m.categories if m.categories is not None else [""] * n,
+        "x_base": coords[:n, 0], "y_base": coords[:n, 1],
+        "x_tuned": tuned[:, 0], "y_tuned": tuned[:, 1],
+    })
+
+
+def _pair_means(sim: np.ndarray, categories: list[str] | None) -> dict[str, float]:
+    """Mean cosine over distinct pairs: all, within a category, between categories."""
+    iu = np.triu_indices(sim.shape[0], k=1)
+    values = sim[iu].astype(np.float64)
+    out = {"mean": float(values.mean()) if values.size else float("nan")}
+    if categories is not None:
+        cats = np.asarray(categories, dtype=object)
+        labelled = (cats[iu[0]] != "") & (cats[iu[1]] != "")
+        same = cats[iu[0]] == cats[iu[1]]
+        within = values[labelled & same]
+        between = values[labelled & ~same]
+        out["within"] = float(within.mean()) if within.size else float("nan")
+        out["between"] = float(between.mean()) if between.size else float("nan")
+    return out
+
+
+def summary(m: SimilarityMatrices) -> dict[str, float | int]:
+    """The seed report's metric (mean cosine over all distinct pairs), base vs tuned.
+
+    Keys: n_texts, n_pairs, mean_base, mean_tuned, mean_delta; with categories also
+    within_base, within_tuned, between_base, between_tuned (texts with an empty
+    category are left out of these two). Values are NaN where they cannot be computed.
+    """
+    n = len(m.texts)
+    base = _pair_means(m.base, m.categories)
+    nan = float("nan")
+    tuned = _pair_means(m.tuned, m.categories) if m.tuned is not None else dict.fromkeys(base, nan)
+    out: dict[str, float | int] = {"n_texts": n, "n_pairs": n * (n - 1) // 2}
+    for key in base:
+        out[f"{key}_base"] = base[key]
+        out[f"{key}_tuned"] = tuned[key]
+        if key == "mean":
+            out["mean_delta"] = tuned[key] - base[key]
+    return out
+
+
+def parse_pairs(text: str) -> list[tuple[str, str]]:
+    """Lines "text A | text B" (a tab also separates) into pairs; blank lines skipped."""
+    pairs = []
+    for i, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split("\t") if "\t" in line else line.split("|")
+        if len(parts) != 2:
+            raise InputError(f"line {i}: write two texts separated by |")
+        pairs.append((parts[0].strip(), parts[1].strip()))
+    return pairs
+
+
+def parse_texts(text: str) -> tuple[list[str], list[str] | None]:
+    """Lines "text" or "text | category" into texts and categories (None if no line has one)."""
+    texts, cats = [], []
+    for i, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split("\t") if "\t" in line else line.split("|")
+        if len(parts) > 2:
+            raise InputError(f"line {i}: at most one | per line (text | category)")
+        texts.append(parts[0].strip())
+        cats.append(parts[1].strip() if len(parts) == 2 else "")
+    return texts, (cats if any(cats) else None)
