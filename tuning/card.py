@@ -1,0 +1,90 @@
+"""Model card (README.md) and training_log.json written next to the adapter.
+
+The card is for people who download the adapter: which base it needs, what it was trained
+on, how (including whether the base really was 4-bit), and how the loss went.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def loss_table(steps: list[int], losses: list[float], rows: int = 20) -> str:
+    """Markdown table of the loss curve, down-sampled to at most `rows` rows (means per bin)."""
+    if not losses:
+        return "_no steps were run_"
+    frame = pd.DataFrame({"step": steps, "loss": losses})
+    bins = min(rows, len(frame))
+    frame["bin"] = (frame.index * bins) // len(frame)
+    agg = frame.groupby("bin").agg(step=("step", "max"), loss=("loss", "mean"))
+    lines = ["| step | loss (mean over the interval) |", "|---:|---:|"]
+    lines += [f"| {int(r.step)} | {r.loss:.4f} |" for r in agg.itertuples()]
+    return "\n".join(lines)
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    """Markdown table without the optional `tabulate` dependency."""
+    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row) + " |"
+            for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+def write_log(out_dir: Path, log: dict[str, Any]) -> None:
+    (out_dir / "training_log.json").write_text(json.dumps(log, ensure_ascii=False, indent=2),
+                                               encoding="utf-8")
+
+
+def write_card(out_dir: Path, log: dict[str, Any], metrics: pd.DataFrame | None = None) -> None:
+    """README.md in the Hub's model-card layout (YAML header + sections)."""
+    cfg = log["config"]
+    config_rows = "\n".join(f"| {k} | `{v}` |" for k, v in cfg.items())
+    metric_md = _markdown(metrics) if metrics is not None else (
+        "_not evaluated (run `python -m tuning eval`)_")
+    text = f"""---
+base_model: {log['base_model']}
+library_name: peft
+tags: [lora, tsdae, sentence-embeddings, lora-lens]
+---
+
+# LoRA adapter for `{log['base_model']}` (TSDAE)
+
+Trained with LoRA Lens (`python -m tuning train`), unsupervised TSDAE objective: encode a
+text with {cfg['deletion_ratio']:.0%} of its words deleted, reconstruct the original from
+the sentence vector. Only the LoRA weights are stored; the decoder used in training is
+discarded.
+
+- **Mode:** {log['mode_label']}
+- **Status:** {log['status']} after {log['steps']} of {log['total_steps']} steps
+  ({log['elapsed_s']:.0f} s)
+- **Corpus:** {log['n_texts']} texts
+- **Prefix at inference:** `{cfg['prefix']!s}` + text, {cfg['pooling']} pooling, L2-normalised
+
+## Use
+
+```python
+from transformers import AutoModel
+from peft import PeftModel
+base = AutoModel.from_pretrained("{log['base_model']}", add_pooling_layer=False)
+model = PeftModel.from_pretrained(base, "path/to/this/folder")
+```
+
+## Metrics
+
+{metric_md}
+
+## Loss curve
+
+{loss_table(log['loss_steps'], log['losses'])}
+
+## Configuration
+
+| setting | value |
+|---|---|
+{config_rows}
+"""
+    (out_dir / "README.md").write_text(text, encoding="utf-8")

@@ -1,0 +1,228 @@
+"""Corpus loading: any common text/table file in, a clean list of unique texts out.
+
+Uploads are untrusted and messy (Excel exports in cp1251, BOMs, semicolons, binary files
+renamed to .csv), so every failure becomes a `CorpusError` with a plain-language message the
+UI can show, and the size limit is checked before a single byte is parsed.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from charset_normalizer import from_bytes
+
+TEXT_SUFFIXES = {".txt", ".csv", ".tsv", ".jsonl"}
+TABLE_SUFFIXES = {".xlsx", ".parquet"}
+SUFFIXES = TEXT_SUFFIXES | TABLE_SUFFIXES
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+_SPACES = re.compile(r"\s+")
+
+
+class CorpusError(ValueError):
+    """The corpus file cannot be used; the message is meant for the user."""
+
+
+@dataclass
+class CorpusLimits:
+    """Safety limits; the defaults fit a free CPU Space."""
+
+    max_bytes: int = 50 * 1024 * 1024
+    max_rows: int = 100_000
+    min_words: int = 1
+    min_chars: int = 3
+    max_chars: int = 5_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_bytes", "max_rows", "min_chars", "max_chars"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+        if self.min_words < 0:
+            raise ValueError("min_words must be >= 0")
+        if self.min_chars > self.max_chars:
+            raise ValueError("min_chars must not exceed max_chars")
+
+
+@dataclass
+class Corpus:
+    """Clean texts plus what happened on the way (shown in the preview)."""
+
+    texts: list[str]
+    encoding: str | None
+    columns: list[str]
+    text_column: str | None
+    n_raw: int
+    n_clean: int
+    dropped: dict[str, int] = field(default_factory=dict)
+    sample: list[str] = field(default_factory=list)
+
+
+def clean_text(text: str) -> str:
+    """NFC, control/zero-width characters to spaces, whitespace collapsed, stripped."""
+    text = unicodedata.normalize("NFC", text)
+    return _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    """Decode bytes: BOM → utf-8-sig, valid utf-8 → utf-8, else charset-normalizer's guess."""
+    if b"\x00" in raw[:8192]:
+        raise CorpusError("This is not a text/table file (it contains binary data).")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(raw[:2_000_000]).best()
+    if best is None or best.encoding is None:
+        raise CorpusError("This is not a text/table file (its encoding could not be recognised).")
+    encoding = best.encoding
+    # Russian single-byte exports are almost always Windows-1251; charset-normalizer may name a
+    # sibling code page for short samples, so prefer cp1251 when it decodes cleanly.
+    if encoding in {"cp1251", "windows_1251"} or _is_cyrillic_cp1251(raw):
+        encoding = "cp1251"
+    return raw.decode(encoding, errors="replace"), encoding
+
+
+def _is_cyrillic_cp1251(raw: bytes) -> bool:
+    try:
+        text = raw[:200_000].decode("cp1251")
+    except UnicodeDecodeError:
+        return False
+    letters = [c for c in text if c.isalpha()]
+    cyr = sum("\u0400" <= c <= "\u04ff" for c in letters)
+    return bool(letters) and cyr / len(letters) > 0.3
+
+
+def _read_table(path: Path, raw: bytes) -> tuple[pd.DataFrame, str | None]:
+    """Parse the file into a DataFrame of strings; returns (frame, encoding)."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        if not raw.startswith(b"PK"):
+            raise CorpusError("This is not a text/table file (not a real .xlsx workbook).")
+        try:
+            return pd.read_excel(io.BytesIO(raw), dtype=str, engine="openpyxl"), None
+        except Exception as exc:  # openpyxl raises many types for broken workbooks
+            raise CorpusError(f"Could not read the Excel file: {exc}") from None
+    if suffix == ".parquet":
+        if not raw.startswith(b"PAR1"):
+            raise CorpusError("This is not a text/table file (not a real .parquet file).")
+        try:
+            return pd.read_parquet(io.BytesIO(raw)).astype("string").astype(object), None
+        except Exception as exc:
+            raise CorpusError(f"Could not read the Parquet file: {exc}") from None
+    text, encoding = _decode(raw)
+    if not text.strip():
+        raise CorpusError("The file is empty.")
+    if suffix == ".txt":
+        return pd.DataFrame({"text": text.splitlines()}), encoding
+    if suffix == ".jsonl":
+        try:
+            frame = pd.read_json(io.StringIO(text), lines=True, dtype=False)
+        except ValueError as exc:
+            raise CorpusError(f"Could not read JSON lines (one JSON object per line): {exc}") from None
+        return frame.astype(object).where(frame.notna(), None), encoding
+    sep = "\t" if suffix == ".tsv" else _sniff_delimiter(text)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                            on_bad_lines="skip", engine="python")
+    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+        raise CorpusError(f"Could not read the table: {exc}") from None
+    return frame, encoding
+
+
+def _sniff_delimiter(text: str) -> str:
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _pick_column(frame: pd.DataFrame, text_column: str | None) -> str:
+    columns = [str(c) for c in frame.columns]
+    if text_column:
+        if text_column not in columns:
+            raise CorpusError(f"Column {text_column!r} is not in the file (columns: {', '.join(columns)}).")
+        return text_column
+    best, best_len = None, 0.0
+    for col in frame.columns:
+        values = frame[col].dropna().astype(str).str.strip()
+        values = values[values != ""]
+        if values.empty or values.str.fullmatch(r"[-+.,\d\s%]+").mean() > 0.9:
+            continue  # numbers, ids and prices are not texts
+        mean_len = float(values.str.len().mean())
+        if mean_len > best_len:
+            best, best_len = str(col), mean_len
+    if best is None:
+        raise CorpusError(f"No text column found (columns: {', '.join(columns) or 'none'}).")
+    return best
+
+
+def load_corpus(path: Path, text_column: str | None = None,
+                limits: CorpusLimits | None = None) -> Corpus:
+    """Read, clean, filter and de-duplicate a corpus file; raise CorpusError when unusable."""
+    limits = limits or CorpusLimits()
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise CorpusError(f"Unsupported file type {suffix or '(none)'}; use one of "
+                          f"{', '.join(sorted(SUFFIXES))}.")
+    if not path.is_file():
+        raise CorpusError("The file does not exist.")
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise CorpusError(f"The file is {size / 2**20:.1f} MB; the limit is "
+                          f"{limits.max_bytes / 2**20:.0f} MB.")
+    if size == 0:
+        raise CorpusError("The file is empty.")
+    raw = path.read_bytes()
+    frame, encoding = _read_table(path, raw)
+    if len(frame) > limits.max_rows:
+        raise CorpusError(f"The file has {len(frame):,} rows; the limit is {limits.max_rows:,}. "
+                          "Take a sample or split the file.")
+    if frame.empty or frame.shape[1] == 0:
+        raise CorpusError("The file has no rows (a header alone is not a corpus).")
+    column = _pick_column(frame, text_column)
+    raw_texts = ["" if v is None or (isinstance(v, float) and v != v) else str(v)
+                 for v in frame[column].tolist()]
+    texts, dropped = _filter(raw_texts, limits)
+    if not texts:
+        reasons = ", ".join(f"{k}: {v}" for k, v in dropped.items() if v)
+        raise CorpusError(f"No usable texts in column {column!r} ({reasons}).")
+    return Corpus(texts=texts, encoding=encoding, columns=[str(c) for c in frame.columns],
+                  text_column=column, n_raw=len(raw_texts), n_clean=len(texts),
+                  dropped=dropped, sample=texts[:5])
+
+
+def _filter(raw_texts: list[str], limits: CorpusLimits) -> tuple[list[str], dict[str, int]]:
+    dropped = {"empty": 0, "too_short": 0, "too_long": 0, "duplicate": 0}
+    seen: set[str] = set()
+    texts: list[str] = []
+    for raw in raw_texts:
+        text = clean_text(raw)
+        if not text:
+            dropped["empty"] += 1
+        elif len(text) < limits.min_chars or len(text.split()) < limits.min_words:
+            dropped["too_short"] += 1
+        elif len(text) > limits.max_chars:
+            dropped["too_long"] += 1
+        elif text in seen:
+            dropped["duplicate"] += 1
+        else:
+            seen.add(text)
+            texts.append(text)
+    return texts, dropped
+
+
+def preview(path: Path, text_column: str | None = None) -> dict[str, Any]:
+    """JSON-able summary for the UI and the /preview_corpus API."""
+    corpus = load_corpus(path, text_column)
+    return {"n_texts": corpus.n_clean, "encoding": corpus.encoding, "columns": corpus.columns,
+            "text_column": corpus.text_column, "sample": corpus.sample,
+            "n_raw": corpus.n_raw, "dropped": corpus.dropped}

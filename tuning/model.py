@@ -1,0 +1,180 @@
+"""Base encoder + LoRA, in 4-bit NF4 (QLoRA) when this machine can, plain LoRA otherwise.
+
+bitsandbytes has had a CPU NF4 backend since 0.46, but whether it works depends on the
+CPU and the build, so we probe it once with a tiny Linear4bit forward + backward instead
+of trusting version numbers. On CPUs with AVX512-BF16, bitsandbytes 0.50 repacks 4-bit
+weights into an inference-only layout on the first eval-mode forward, after which training
+fails or silently loses gradients; `support_avx512bf16_for_cpu = False` on every
+Linear4bit before any forward prevents that (see GUIDE §2). When no backend works the run
+falls back to plain LoRA on an fp32 base, and `LoadedModel.mode_label` says so.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_training
+from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from tuning.config import TrainConfig
+
+QLORA_LABEL = "QLoRA: 4-bit NF4 base + LoRA"
+E5_SMALL_ID = "intfloat/multilingual-e5-small"
+
+
+@dataclass
+class LoadedModel:
+    """The trainable encoder and how it was built (the label is shown to the user)."""
+
+    model: PeftModel
+    tokenizer: PreTrainedTokenizerBase
+    quantized: bool
+    mode_label: str
+
+
+def _disable_bf16_repack(model: torch.nn.Module) -> None:
+    """Keep bitsandbytes from repacking 4-bit weights on eval forwards (training-safe layout)."""
+    import bitsandbytes as bnb
+
+    for module in model.modules():
+        if isinstance(module, bnb.nn.Linear4bit):
+            module.support_avx512bf16_for_cpu = False
+
+
+@functools.lru_cache(maxsize=1)
+def probe_4bit() -> str | None:
+    """None when NF4 forward + backward works on this CPU, else a short reason."""
+    if os.environ.get("LORA_LENS_NO_4BIT") == "1":
+        return "disabled by LORA_LENS_NO_4BIT=1"
+    try:
+        import bitsandbytes as bnb
+
+        torch.manual_seed(0)
+        dense = torch.nn.Linear(64, 64)
+        layer = bnb.nn.Linear4bit(64, 64, compute_dtype=torch.float32, quant_type="nf4")
+        layer.weight = bnb.nn.Params4bit(dense.weight.data.clone(), requires_grad=False,
+                                         quant_type="nf4")
+        layer.bias = torch.nn.Parameter(dense.bias.data.clone(), requires_grad=False)
+        layer = layer.to("cpu")
+        _disable_bf16_repack(layer)
+        x = torch.randn(4, 64, requires_grad=True)
+        out = layer(x)
+        out.sum().backward()
+        ref = dense(x.detach())
+        if x.grad is None or not torch.isfinite(x.grad).all():
+            return "4-bit backward gives no gradient"
+        rel = ((out.detach() - ref).norm() / ref.norm()).item()
+        if not rel < 0.3:
+            return f"4-bit output is wrong (relative error {rel:.2f})"
+        return None
+    except Exception as exc:  # any import/kernel error means: no usable backend here
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}"
+
+
+def base_model_id(base_path: str | Path) -> str:
+    """Hub id recorded in adapter_config.json, so loaders can tell which base an adapter needs.
+
+    A local conversion of e5-small records its origin (`_name_or_path` / `lora_lens_base`) in
+    config.json; anything else is identified by its path.
+    """
+    path = Path(base_path)
+    config_file = path / "config.json"
+    if config_file.is_file():
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+        for key in ("lora_lens_base", "source_model", "_name_or_path", "name_or_path"):
+            value = config.get(key)
+            if isinstance(value, str) and value.count("/") == 1 and not Path(value).exists():
+                return value
+        if "e5" in path.name.lower() and config.get("hidden_size") == 384 \
+                and config.get("vocab_size") == 250037:
+            return E5_SMALL_ID
+    return str(base_path)
+
+
+def _load_base(base_path: str | Path, quantized: bool) -> PreTrainedModel:
+    kwargs: dict = {"add_pooling_layer": False}
+    if quantized:
+        from transformers import BitsAndBytesConfig
+
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float32,
+            bnb_4bit_use_double_quant=False)
+        kwargs["device_map"] = "cpu"
+    else:
+        kwargs["dtype"] = torch.float32
+    model = AutoModel.from_pretrained(str(base_path), **kwargs)
+    if quantized:
+        _disable_bf16_repack(model)
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+    for param in model.parameters():
+        param.requires_grad_(False)
+    return model
+
+
+def load_for_training(base_path: str | Path, cfg: TrainConfig) -> LoadedModel:
+    """Frozen base (4-bit when possible) with fresh LoRA on `cfg.target_modules`."""
+    tokenizer = AutoTokenizer.from_pretrained(str(base_path))
+    reason = probe_4bit() if cfg.use_4bit else "switched off in the settings"
+    model = None
+    if reason is None:
+        try:
+            model = _load_base(base_path, quantized=True)
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}"
+    if model is None:
+        model = _load_base(base_path, quantized=False)
+    lora = LoraConfig(r=cfg.r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                      target_modules=list(cfg.target_modules), bias="none")
+    torch.manual_seed(cfg.seed)
+    peft_model = get_peft_model(model, lora)
+    peft_model.peft_config["default"].base_model_name_or_path = base_model_id(base_path)
+    quantized = reason is None
+    if quantized:
+        _disable_bf16_repack(peft_model)
+    label = QLORA_LABEL if quantized else (
+        "plain LoRA (fp32 base; 4-bit switched off)" if not cfg.use_4bit
+        else f"plain LoRA (no 4-bit backend: {reason})")
+    return LoadedModel(peft_model, tokenizer, quantized, label)
+
+
+def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:
+    """Sentence vector: masked mean (e5's pooling) or the first token."""
+    if pooling == "cls":
+        return hidden[:, 0]
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+
+
+@torch.no_grad()
+def embed(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, texts: list[str],
+          prefix: str = "query: ", pooling: str = "mean", max_length: int = 128,
+          batch_size: int = 64) -> np.ndarray:
+    """L2-normalised sentence embeddings (float32, one row per text), model in eval mode."""
+    was_training = model.training
+    model.eval()
+    _disable_bf16_repack(model)
+    rows = []
+    try:
+        for start in range(0, len(texts), batch_size):
+            batch = tokenizer([prefix + t for t in texts[start:start + batch_size]], padding=True,
+                              truncation=True, max_length=max_length, return_tensors="pt")
+            hidden = model(input_ids=batch["input_ids"],
+                           attention_mask=batch["attention_mask"]).last_hidden_state
+            vec = pool(hidden.float(), batch["attention_mask"], pooling)
+            rows.append(torch.nn.functional.normalize(vec, dim=-1).cpu().numpy())
+    finally:
+        model.train(was_training)
+    if not rows:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.concatenate(rows).astype(np.float32)
+
+
+def load_encoder(base_path: str | Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """fp32 base for evaluation (adapters are applied on top of it)."""
+    model = AutoModel.from_pretrained(str(base_path), add_pooling_layer=False, dtype=torch.float32)
+    return model.eval(), AutoTokenizer.from_pretrained(str(base_path))

@@ -1,0 +1,186 @@
+"""The training loop: TSDAE on a (Q)LoRA encoder, with progress, cancel and a time budget.
+
+Why our own loop rather than HF `Trainer`: TSDAE needs a two-input forward (noisy text for
+the encoder, clean text for the decoder) with fresh noise every step, the UI needs cancel
+within one step and an ETA, and the result must land atomically in `out_dir`. A `Trainer`
+would need a custom collator, a custom loss and three callbacks for the same thing; this
+loop is short, and `accelerate.Accelerator` still gives device placement and DDP
+(`accelerate launch -m tuning train ...`, see `tuning/cli.py`).
+
+Output (PEFT format, only LoRA weights): adapter_config.json, adapter_model.safetensors,
+README.md (model card) and training_log.json. Everything is written into a hidden sibling
+folder first and renamed into `out_dir` only when complete, so a crash never leaves a
+half-written adapter where the app looks for one.
+"""
+from __future__ import annotations
+
+import math
+import random
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from accelerate import Accelerator
+from transformers import get_linear_schedule_with_warmup
+
+from tuning.card import write_card, write_log
+from tuning.config import TrainConfig
+from tuning.model import load_for_training
+from tuning.noise import noisy_batch
+from tuning.tsdae import TSDAELoss, corpus_vocab
+
+
+@dataclass
+class TrainProgress:
+    """One progress report (sent after every step)."""
+
+    step: int
+    total_steps: int
+    epoch: float
+    loss: float | None
+    elapsed_s: float
+    eta_s: float | None
+    message: str
+
+
+@dataclass
+class TrainResult:
+    """What happened; `status` is 'completed', 'cancelled' or 'time_budget'."""
+
+    status: str
+    adapter_saved: bool
+    adapter_dir: Path | None
+    steps: int
+    total_steps: int
+    losses: list[float] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    mode_label: str = ""
+    quantized: bool = False
+    message: str = ""
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    """Refuse to replace a folder that is not an adapter (we must never delete user data)."""
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / "adapter_config.json").exists():
+        raise ValueError(f"out_dir {out_dir} exists and is not an adapter folder; choose another")
+
+
+def train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
+          on_progress: Callable[[TrainProgress], None] | None = None,
+          stop: threading.Event | None = None) -> TrainResult:
+    """Train a LoRA adapter with TSDAE on `texts` and save it to `out_dir` (see module doc)."""
+    if not texts:
+        raise ValueError("texts must not be empty")
+    out_dir = Path(out_dir)
+    _check_out_dir(out_dir)
+    stop = stop or threading.Event()
+    accelerator = Accelerator()
+    torch.manual_seed(cfg.seed)
+    loaded = load_for_training(base_path, cfg)
+    tok = loaded.tokenizer
+    vocab = corpus_vocab(tok, texts, cfg.max_length) if cfg.decoder_vocab == "corpus" else None
+    loss_fn = TSDAELoss(loaded.model, vocab, cfg.pooling)
+    params = [p for p in loss_fn.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.0)
+    world, rank = accelerator.num_processes, accelerator.process_index
+    steps_per_epoch = math.ceil(len(texts) / (cfg.batch_size * world))
+    total = steps_per_epoch * cfg.epochs
+    if cfg.max_steps:
+        total = min(total, cfg.max_steps)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * total), total)
+    loss_fn, optimizer = accelerator.prepare(loss_fn, optimizer)
+    loss_fn.train()
+
+    tmp = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir(parents=True)
+    rng, order_rng = random.Random(cfg.seed * 1009 + rank), random.Random(cfg.seed)
+    losses: list[float] = []
+    status, step, start = "completed", 0, time.monotonic()
+
+    def report(message: str) -> None:
+        if on_progress is None or not accelerator.is_main_process:
+            return
+        elapsed = time.monotonic() - start
+        eta = elapsed / step * (total - step) if step else None
+        if eta is not None and cfg.time_budget_s:
+            eta = min(eta, max(cfg.time_budget_s - elapsed, 0.0))
+        on_progress(TrainProgress(step, total, step / steps_per_epoch, losses[-1] if losses else None,
+                                  elapsed, eta, message))
+
+    report(f"training started ({loaded.mode_label})")
+    try:
+        for epoch in range(cfg.epochs):
+            order = list(range(len(texts)))
+            order_rng.shuffle(order)
+            shard = order[rank::world]
+            for i in range(0, len(shard), cfg.batch_size):
+                if step >= total:
+                    break
+                if stop.is_set():
+                    status = "cancelled"
+                    break
+                elapsed = time.monotonic() - start
+                if cfg.time_budget_s and step and elapsed + elapsed / step > cfg.time_budget_s:
+                    status = "time_budget"
+                    break
+                clean = [texts[j] for j in shard[i:i + cfg.batch_size]]
+                noisy = [cfg.prefix + t for t in noisy_batch(clean, cfg.deletion_ratio, rng)]
+                enc = {k: v.to(accelerator.device) for k, v in tok(
+                    noisy, padding=True, truncation=True, max_length=cfg.max_length,
+                    return_tensors="pt").items() if k in ("input_ids", "attention_mask")}
+                tgt = {k: v.to(accelerator.device) for k, v in tok(
+                    clean, padding=True, truncation=True, max_length=cfg.max_length,
+                    return_tensors="pt").items() if k in ("input_ids", "attention_mask")}
+                with accelerator.autocast():
+                    loss = loss_fn(enc, tgt)
+                accelerator.backward(loss)
+                accelerator.clip_grad_norm_(params, 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                losses.append(float(loss.detach()))
+                report(f"epoch {epoch + 1}/{cfg.epochs}, step {step}/{total}")
+                if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < total:
+                    _save_adapter(accelerator, loaded.model, tmp / f"checkpoint-{step}")
+            if status != "completed" or step >= total:
+                break
+        elapsed = time.monotonic() - start
+        saved = step > 0
+        if saved and accelerator.is_main_process:
+            for ckpt in tmp.glob("checkpoint-*"):
+                shutil.rmtree(ckpt)
+            _save_adapter(accelerator, loaded.model, tmp)
+            log = {"base_model": loaded.model.peft_config["default"].base_model_name_or_path,
+                   "mode_label": loaded.mode_label, "quantized": loaded.quantized,
+                   "status": status, "steps": step, "total_steps": total, "elapsed_s": elapsed,
+                   "n_texts": len(texts), "decoder_vocab_size": len(vocab) if vocab else None,
+                   "config": cfg.to_dict(), "loss_steps": list(range(1, step + 1)),
+                   "losses": losses}
+            write_log(tmp, log)
+            write_card(tmp, log)
+            if out_dir.exists():
+                shutil.rmtree(out_dir)
+            tmp.rename(out_dir)
+        accelerator.wait_for_everyone()
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    message = {"completed": "training finished",
+               "cancelled": "cancelled by the user",
+               "time_budget": "stopped at the time budget"}[status]
+    message += "; adapter saved" if saved else "; nothing was trained, no adapter saved"
+    report(message)
+    return TrainResult(status, saved, out_dir if saved else None, step, total, losses, elapsed,
+                       loaded.mode_label, loaded.quantized, message)
+
+
+def _save_adapter(accelerator: Accelerator, model: torch.nn.Module, path: Path) -> None:
+    """LoRA weights only, safetensors (the decoder's cross-attention is not part of `model`)."""
+    if accelerator.is_main_process:
+        accelerator.unwrap_model(model).save_pretrained(str(path), safe_serialization=True)

@@ -1,0 +1,130 @@
+"""TSDAE objective with a decoder that shares the (Q)LoRA encoder's modules.
+
+References:
+    Wang, Reimers, Gurevych (2021). TSDAE: Using Transformer-based Sequential Denoising
+    Auto-Encoder for Unsupervised Sentence Embedding Learning. https://arxiv.org/abs/2104.06979
+    sentence-transformers `DenoisingAutoEncoderLoss` (the reference implementation).
+
+Why not the stock loss: with `tie_encoder_decoder=True` it ties by replacing parameters and
+fails on LoRA / 4-bit layers (`KeyError: attribute 'weight' already exists`); untied, it
+trains a full fp32 decoder copy with a 250k-token output layer (several times the step
+time and ~2x the memory). Here the decoder *calls the encoder's own modules* (embeddings,
+self-attention q/k/v + output, FFN, LayerNorms — including their LoRA wrappers), so the
+only new weights are the per-layer cross-attention and the output layer's bias and
+temperature. The output layer is tied to the frozen word-embedding rows of the corpus'
+sub-vocabulary (token ids that occur in the corpus + specials), which is ~50x smaller than
+the full vocabulary for a product corpus.
+
+Cross-attention attends to ONE memory vector (the pooled sentence embedding, as in the
+paper), so its softmax is identically 1 and its query/key projections would get no gradient;
+we keep only the value and output projections, which is mathematically the same layer.
+
+Inputs: `noisy` — tokenised corrupted texts (with the e5 prefix) for the encoder; `target` —
+tokenised clean texts (no prefix) the decoder must reconstruct. Output: mean token CE.
+
+Example::
+
+    loss_fn = TSDAELoss(peft_encoder, vocab_ids=corpus_vocab(tok, texts, 32))
+    loss = loss_fn(tok(noisy, ...), tok(clean, ...)); loss.backward()
+"""
+from __future__ import annotations
+
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from transformers import PreTrainedTokenizerBase
+
+from tuning.model import pool
+
+
+def corpus_vocab(tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int) -> list[int]:
+    """Sorted token ids occurring in the (truncated) corpus, plus every special token."""
+    ids: set[int] = set(tokenizer.all_special_ids)
+    for start in range(0, len(texts), 1024):
+        enc = tokenizer(texts[start:start + 1024], truncation=True, max_length=max_length)
+        for row in enc["input_ids"]:
+            ids.update(row)
+    return sorted(ids)
+
+
+class CrossAttention(nn.Module):
+    """Decoder cross-attention over a single memory vector (value + output projection)."""
+
+    def __init__(self, hidden: int, dropout: float, eps: float, init_std: float) -> None:
+        super().__init__()
+        self.value = nn.Linear(hidden, hidden)
+        self.dense = nn.Linear(hidden, hidden)
+        self.LayerNorm = nn.LayerNorm(hidden, eps=eps)
+        self.dropout = nn.Dropout(dropout)
+        for lin in (self.value, self.dense):
+            nn.init.normal_(lin.weight, std=init_std)
+            nn.init.zeros_(lin.bias)
+
+    def forward(self, hidden: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+        context = self.dense(self.value(memory)).unsqueeze(1)  # (B, 1, H) broadcast over tokens
+        return self.LayerNorm(hidden + self.dropout(context))
+
+
+class TSDAELoss(nn.Module):
+    """Denoising auto-encoder loss; the encoder's modules are shared with the decoder."""
+
+    def __init__(self, encoder: nn.Module, vocab_ids: list[int] | None = None,
+                 pooling: str = "mean") -> None:
+        super().__init__()
+        base = encoder.get_base_model() if hasattr(encoder, "get_base_model") else encoder
+        cfg = base.config
+        self.encoder = encoder
+        self.pooling = pooling
+        # Plain attributes (not submodules): the shared modules belong to the encoder and
+        # must not appear twice in this module's parameters or state dict.
+        object.__setattr__(self, "_base", base)
+        self.heads = cfg.num_attention_heads
+        self.attn_dropout = cfg.attention_probs_dropout_prob
+        self.cross = nn.ModuleList(
+            CrossAttention(cfg.hidden_size, cfg.hidden_dropout_prob, cfg.layer_norm_eps,
+                           cfg.initializer_range) for _ in range(cfg.num_hidden_layers))
+        vocab_size = base.embeddings.word_embeddings.weight.shape[0]
+        ids = torch.arange(vocab_size) if vocab_ids is None else torch.tensor(sorted(set(vocab_ids)))
+        lookup = torch.full((vocab_size,), -100, dtype=torch.long)
+        lookup[ids] = torch.arange(len(ids))
+        self.register_buffer("vocab_ids", ids, persistent=False)
+        self.register_buffer("to_sub", lookup, persistent=False)
+        self.bias = nn.Parameter(torch.zeros(len(ids)))
+        self.log_scale = nn.Parameter(torch.zeros(()))  # learnt output temperature
+
+    def decoder_parameters(self) -> list[nn.Parameter]:
+        """The decoder-only weights (discarded after training)."""
+        return [*self.cross.parameters(), self.bias, self.log_scale]
+
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return pool(hidden, attention_mask, self.pooling)
+
+    def _self_attention(self, layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        attn = layer.attention.self
+        batch, length, hidden = x.shape
+        shape = (batch, length, self.heads, hidden // self.heads)
+        q, k, v = (proj(x).view(shape).transpose(1, 2) for proj in (attn.query, attn.key, attn.value))
+        # Causal + right padding: real tokens never see the padding after them.
+        ctx = F.scaled_dot_product_attention(
+            q, k, v, is_causal=True, dropout_p=self.attn_dropout if self.training else 0.0)
+        return layer.attention.output(ctx.transpose(1, 2).reshape(batch, length, hidden), x)
+
+    def decode(self, sentence: torch.Tensor, input_ids: torch.Tensor) -> torch.Tensor:
+        """Logits over the sub-vocabulary for the next token at every position."""
+        x = self._base.embeddings(input_ids=input_ids)
+        for layer, cross in zip(self._base.encoder.layer, self.cross):
+            x = self._self_attention(layer, x)
+            x = cross(x, sentence)
+            x = layer.output(layer.intermediate(x), x)
+        table = self._base.embeddings.word_embeddings.weight[self.vocab_ids]
+        return F.linear(x, table) * self.log_scale.exp() + self.bias
+
+    def forward(self, noisy: dict[str, torch.Tensor], target: dict[str, torch.Tensor]) -> torch.Tensor:
+        sentence = self.encode(noisy["input_ids"], noisy["attention_mask"])
+        ids, mask = target["input_ids"], target["attention_mask"]
+        logits = self.decode(sentence, ids)[:, :-1]
+        labels = self.to_sub[ids[:, 1:]].masked_fill(mask[:, 1:] == 0, -100)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1),
+                               ignore_index=-100)
