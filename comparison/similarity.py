@@ -15,7 +15,8 @@ import pandas as pd
 
 from comparison.embeddings import DualEncoder, clean_text
 
-MAX_TEXTS = 200
+MAX_LIST = 200
+MAX_TEXTS = MAX_LIST
 MAX_PAIRS = 100
 MAX_CHARS = 1000
 DEFAULT_PREFIX = "query: "
@@ -37,8 +38,12 @@ class InputError(ValueError):
     """User input the similarity functions refuse; the message is shown as is."""
 
 
-def _check_texts(texts: list[str], what: str) -> list[str]:
-    """Cleaned texts, or InputError if one is empty or too long."""
+def check_texts(texts: list[str], max_texts: int = MAX_LIST, what: str = "text") -> list[str]:
+    """Cleaned texts, or InputError if there are none, too many, or one is empty or too long."""
+    if not texts:
+        raise InputError("enter at least one text")
+    if len(texts) > max_texts:
+        raise InputError(f"at most {max_texts} texts, got {len(texts)}")
     cleaned = []
     for i, text in enumerate(texts, 1):
         if not isinstance(text, str):
@@ -73,8 +78,8 @@ def score_pairs(
         if len(pair) != 2:
             raise InputError(f"pair {i} must hold exactly two texts")
     prefix = _check_prefix(prefix)
-    a = _check_texts([p[0] for p in pairs], "first text of pair")
-    b = _check_texts([p[1] for p in pairs], "second text of pair")
+    a = check_texts([p[0] for p in pairs], MAX_PAIRS, "first text of pair")
+    b = check_texts([p[1] for p in pairs], MAX_PAIRS, "second text of pair")
     base = enc.embed(a + b, prefix, None)
     n = len(pairs)
     base_cos = np.sum(base[:n] * base[n:], axis=1)
@@ -123,17 +128,17 @@ def similarity_matrices(
     enc: DualEncoder, texts: list[str], prefix: str = DEFAULT_PREFIX, adapter: str | None = None,
     categories: list[str] | None = None,
 ) -> SimilarityMatrices:
-    """Base, tuned and difference matrices for 2..MAX_TEXTS texts (optional categories)."""
+    """Base, tuned and difference matrices for 2..MAX_LIST texts (optional categories)."""
     if len(texts) < 2:
         raise InputError("enter at least two texts, one per line")
-    if len(texts) > MAX_TEXTS:
-        raise InputError(f"at most {MAX_TEXTS} texts, got {len(texts)}")
+    if len(texts) > MAX_LIST:
+        raise InputError(f"at most {MAX_LIST} texts, got {len(texts)}")
     if categories is not None:
         if len(categories) != len(texts):
             raise InputError("give one category per text, or none at all")
         categories = [clean_text(c) if isinstance(c, str) else "" for c in categories]
     prefix = _check_prefix(prefix)
-    cleaned = _check_texts(list(texts), "text")
+    cleaned = check_texts(list(texts), MAX_LIST, "text")
     emb_base = enc.embed(cleaned, prefix, None)
     base = _cosine_matrix(emb_base)
     emb_tuned = tuned = delta = None
@@ -186,7 +191,7 @@ def _pair_means(sim: np.ndarray, categories: list[str] | None) -> dict[str, floa
 def summary(m: SimilarityMatrices) -> dict[str, float | int]:
     """The seed report's metric (mean cosine over all distinct pairs), base vs tuned.
 
-    Keys: n_texts, n_pairs, mean_base, mean_tuned, mean_delta; with categories also
+    Keys: n_texts, n_pairs, mean_cosine_base, mean_cosine_tuned, mean_cosine_delta; with categories also
     within_base, within_tuned, between_base, between_tuned (texts with an empty
     category are left out of these two). Values are NaN where they cannot be computed.
     """
@@ -196,10 +201,11 @@ def summary(m: SimilarityMatrices) -> dict[str, float | int]:
     tuned = _pair_means(m.tuned, m.categories) if m.tuned is not None else dict.fromkeys(base, nan)
     out: dict[str, float | int] = {"n_texts": n, "n_pairs": n * (n - 1) // 2}
     for key in base:
-        out[f"{key}_base"] = base[key]
-        out[f"{key}_tuned"] = tuned[key]
+        name = "mean_cosine" if key == "mean" else key
+        out[f"{name}_base"] = base[key]
+        out[f"{name}_tuned"] = tuned[key]
         if key == "mean":
-            out["mean_delta"] = tuned[key] - base[key]
+            out["mean_cosine_delta"] = tuned[key] - base[key]
     return out
 
 
