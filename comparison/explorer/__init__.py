@@ -1,0 +1,45 @@
+"""LoRA explorer: what an adapter does to a language model's next tokens and attention.
+
+Entry point for the app: `load_explorer()` returns an `Explorer`; its methods return
+data (dicts, DataFrames, arrays) and `comparison.charts.explorer` draws them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from comparison.adapters import AdapterError
+from comparison.base_encoder import cache_dir
+from comparison.explorer.adapter_io import adapter_folder, attach_adapter
+from comparison.explorer.core import Explorer, ExploreResult
+from comparison.explorer.loading import (GEMMA_LABEL, ModelLoadError, Progress, load_model,
+                                         resolve_model)
+
+DEMO_ADAPTER_DIR = Path(__file__).resolve().parents[2] / "examples" / "adapters" / "lm-cartoons-demo"
+DEMO_ADAPTER_LABEL = "example: lm-cartoons-demo (trained by LoRA Lens on examples/cartoon_qa.jsonl)"
+
+__all__ = ["AdapterError", "Explorer", "ExploreResult", "ModelLoadError", "load_explorer"]
+
+
+def load_explorer(model_spec: str | None = None, adapter_spec: str | Path | None = None,
+                  progress: Progress | None = None, device: str | None = None) -> Explorer:
+    """Load the model (default: Hub Qwen2.5-VL, else offline Gemma 3 270M) plus an adapter.
+
+    `adapter_spec`: a folder, an uploaded .zip, a Hub id, "none", or None for the demo
+    adapter when the offline Gemma is the model (it was trained for that base).
+    """
+    source = resolve_model(model_spec, progress)
+    if progress:
+        progress(0.9, f"loading {source.label}")
+    loaded = load_model(source, device=device)
+    label = "none"
+    spec = adapter_spec
+    if spec is None and source.label == GEMMA_LABEL and (DEMO_ADAPTER_DIR / "adapter_config.json").is_file():
+        spec, label = DEMO_ADAPTER_DIR, DEMO_ADAPTER_LABEL
+    if spec is not None and str(spec) != "none":
+        folder = adapter_folder(spec, cache_dir() / "uploads")
+        loaded.model = attach_adapter(loaded.model, folder)
+        if label == "none":
+            label = str(adapter_spec)
+    if progress:
+        progress(1.0, "ready")
+    return Explorer(loaded, adapter_label=label)

@@ -1,0 +1,92 @@
+"""Forward passes that also capture attention, base or LoRA, through removable hooks.
+
+Why hooks and not `output_attentions=True`: transformers then keeps every layer's full
+heads × T × T map alive until the end of the pass — for a 3B VLM with ~1000 image
+tokens that is gigabytes. A hook on each decoder `self_attn` sees the weights as the
+layer produces them (eager attention returns them) and keeps only the query rows the
+views need. The hooks live in a context manager that always removes them, even when
+the forward raises (TransformerLens' `hooks()` pattern), so a failed request never
+leaves a model that silently copies tensors on every later call.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from comparison.explorer.adapter_io import adapter_mode
+
+_LAYER_RE = re.compile(r"(?:^|\.)layers\.(\d+)\.self_attn$")
+
+
+def attention_modules(model: Any) -> list[tuple[int, torch.nn.Module]]:
+    """(layer index, module) of the language model's self-attention blocks, in order.
+
+    Vision-tower blocks (`visual.blocks.N.attn`) are deliberately not matched.
+    """
+    found = []
+    for name, module in model.named_modules():
+        match = _LAYER_RE.search(name)
+        if match and "visual" not in name:
+            found.append((int(match.group(1)), module))
+    if not found:
+        raise ValueError("model: no decoder self-attention layers found to capture")
+    return sorted(found, key=lambda pair: pair[0])
+
+
+@contextmanager
+def hooks(pairs: Sequence[tuple[torch.nn.Module, Any]]) -> Iterator[None]:
+    """Register forward hooks for the block and remove them whatever happens."""
+    handles = [module.register_forward_hook(fn) for module, fn in pairs]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+@dataclass
+class PassResult:
+    """One forward pass: next-token log-probs at every position and captured attention."""
+
+    logprobs: torch.Tensor  # [T, vocab], float32 on CPU
+    attention: np.ndarray | None  # [layers, heads, queries, keys] float32
+    queries: list[int]
+
+    def __post_init__(self) -> None:
+        if self.logprobs.ndim != 2:
+            raise ValueError("logprobs: must be [positions, vocab]")
+
+
+@torch.no_grad()
+def run_pass(model: Any, inputs: dict[str, torch.Tensor], lora: bool, scale: float = 1.0,
+             queries: Sequence[int] | None = None, capture: bool = False) -> PassResult:
+    """Forward once as base or LoRA; optionally keep attention rows for `queries`.
+
+    `queries=None` keeps every position. Attention rows are probability distributions
+    over the keys (causal: zeros after the query).
+    """
+    length = int(inputs["input_ids"].shape[1])
+    rows = list(range(length)) if queries is None else [int(q) for q in queries]
+    store: dict[int, np.ndarray] = {}
+
+    def make_hook(index: int) -> Any:
+        def hook(_module: Any, _args: Any, output: Any) -> None:
+            weights = output[1] if isinstance(output, tuple) and len(output) > 1 else None
+            if weights is None:
+                raise RuntimeError("attention weights not returned: load the model with "
+                                   "attn_implementation='eager'")
+            store[index] = weights[0, :, rows, :].float().cpu().numpy()
+        return hook
+
+    pairs = [(m, make_hook(i)) for i, m in attention_modules(model)] if capture else []
+    with adapter_mode(model, lora=lora, scale=scale), hooks(pairs):
+        out = model(**inputs, use_cache=False)
+    logprobs = torch.log_softmax(out.logits[0].float(), dim=-1).cpu()
+    attention = np.stack([store[i] for i in sorted(store)]) if capture else None
+    return PassResult(logprobs=logprobs, attention=attention, queries=rows)

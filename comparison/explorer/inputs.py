@@ -1,0 +1,113 @@
+"""Turn a question (and maybe an image) into model inputs, remembering what each token is.
+
+Every view needs the same bookkeeping: the token strings for axis labels, which
+positions are image patches, and the patch grid those positions fold back into. For
+Qwen2.5-VL the vision tower cuts the image into 14-px patches (grid t × h × w in
+`image_grid_thw`) and merges 2×2 of them into one LLM token, so the language model sees
+t·(h/2)·(w/2) `<|image_pad|>` tokens laid out row-major over an (h/2) × (w/2) grid.
+Text models are prompted as "Вопрос: …\nОтвет:" — the format the demo adapter is
+trained on (`examples/train_lm_demo.py` uses this same function).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+
+PromptFormat = Literal["qa", "chat", "raw"]
+QA_TEMPLATE = "Вопрос: {question}\nОтвет:"
+
+
+@dataclass
+class Encoded:
+    """Model inputs plus the facts the charts need about each position."""
+
+    inputs: dict[str, torch.Tensor]
+    tokens: list[str]
+    image_positions: list[int]
+    image_grid: tuple[int, int] | None
+
+    def __post_init__(self) -> None:
+        if "input_ids" not in self.inputs:
+            raise ValueError("inputs: must contain input_ids")
+        if len(self.tokens) != self.inputs["input_ids"].shape[1]:
+            raise ValueError("tokens: one label per input position is required")
+
+    @property
+    def length(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def text_positions(self) -> list[int]:
+        image = set(self.image_positions)
+        return [i for i in range(self.length) if i not in image]
+
+
+def format_prompt(tokenizer: Any, question: str, fmt: PromptFormat = "qa") -> str:
+    """The text fed to a text LM for `question` (see module docstring for why "qa")."""
+    if fmt == "raw":
+        return question
+    if fmt == "chat":
+        if not getattr(tokenizer, "chat_template", None):
+            raise ValueError("prompt format: this tokenizer has no chat template, use 'qa' or 'raw'")
+        return tokenizer.apply_chat_template(
+            [{"role": "user", "content": question}], add_generation_prompt=True, tokenize=False)
+    if fmt == "qa":
+        return QA_TEMPLATE.format(question=question.strip())
+    raise ValueError(f"prompt format: must be qa, chat or raw, not {fmt!r}")
+
+
+def token_labels(tokenizer: Any, ids: list[int]) -> list[str]:
+    """Readable token strings (byte-level pieces decoded one by one)."""
+    return [tokenizer.decode([i]) for i in ids]
+
+
+def encode_text(tokenizer: Any, question: str, fmt: PromptFormat = "qa",
+                device: Any = "cpu") -> Encoded:
+    """Inputs for a text LM (BOS added by the tokenizer, as in training)."""
+    if not question or not question.strip():
+        raise ValueError("prompt: must not be empty")
+    text = format_prompt(tokenizer, question, fmt)
+    special = fmt != "chat"  # a chat template already carries BOS
+    batch = tokenizer(text, return_tensors="pt", add_special_tokens=special)
+    ids = batch["input_ids"][0].tolist()
+    inputs = {k: v.to(device) for k, v in batch.items() if k in ("input_ids", "attention_mask")}
+    return Encoded(inputs=inputs, tokens=token_labels(tokenizer, ids), image_positions=[],
+                   image_grid=None)
+
+
+def image_grid(grid_thw: torch.Tensor, merge: int) -> tuple[int, int]:
+    """(rows, cols) of LLM image tokens for one image: patches merged merge × merge."""
+    t, h, w = (int(x) for x in grid_thw[0])
+    if t != 1:
+        raise ValueError("image: video inputs are not supported, give one still image")
+    return h // merge, w // merge
+
+
+def encode_vlm(processor: Any, model_config: Any, question: str, image: Any | None,
+               device: Any = "cpu") -> Encoded:
+    """Inputs for an image-text-to-text model via its chat template and processor."""
+    if not question or not question.strip():
+        raise ValueError("prompt: must not be empty")
+    content: list[dict[str, str]] = [{"type": "image"}] if image is not None else []
+    content.append({"type": "text", "text": question.strip()})
+    text = processor.apply_chat_template([{"role": "user", "content": content}],
+                                         add_generation_prompt=True, tokenize=False)
+    kwargs: dict[str, Any] = {"text": [text], "return_tensors": "pt"}
+    if image is not None:
+        kwargs["images"] = [image.convert("RGB") if hasattr(image, "convert") else image]
+    batch = processor(**kwargs)
+    ids = batch["input_ids"][0].tolist()
+    positions: list[int] = []
+    grid = None
+    if image is not None:
+        image_id = model_config.image_token_id
+        positions = [i for i, t in enumerate(ids) if t == image_id]
+        merge = getattr(model_config.vision_config, "spatial_merge_size", 2)
+        grid = image_grid(batch["image_grid_thw"], merge)
+        if grid[0] * grid[1] != len(positions):
+            raise ValueError("image: patch grid does not match the number of image tokens")
+    inputs = {k: v.to(device) for k, v in batch.items()}
+    return Encoded(inputs=inputs, tokens=token_labels(processor.tokenizer, ids),
+                   image_positions=positions, image_grid=grid)

