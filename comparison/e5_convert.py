@@ -78,11 +78,9 @@ def state_dict(f: E5S1File) -> dict[str, torch.Tensor]:
     out = {hf: torch.from_numpy(f.tensor(name)) for name, hf in _EMB_MAP.items()}
     for layer in range(f.header.layers):
         for short, module in _LAYER_MAP.items():
-            w, b = ("w", "b")
-            out[f"encoder.layer.{layer}.{module}.weight"] = torch.from_numpy(
-                f.tensor(f"l{layer}.{short}.{w}"))
-            out[f"encoder.layer.{layer}.{module}.bias"] = torch.from_numpy(
-                f.tensor(f"l{layer}.{short}.{b}"))
+            for suffix, kind in (("w", "weight"), ("b", "bias")):
+                out[f"encoder.layer.{layer}.{module}.{kind}"] = torch.from_numpy(
+                    f.tensor(f"l{layer}.{short}.{suffix}"))
     return out
 
 

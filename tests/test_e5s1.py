@@ -44,10 +44,13 @@ def _q4(rng: np.random.Generator, shape: tuple[int, int]) -> tuple[bytes, np.nda
     return raw, ((q - 8) * d.astype(np.float32)[:, None]).reshape(shape).astype(np.float32)
 
 
-def make_weights(seed: int = 0) -> tuple[dict[str, tuple[int, bytes, int]], dict[str, np.ndarray]]:
+Raw = dict[str, tuple[int, bytes, int]]
+
+
+def make_weights(seed: int = 0) -> tuple[Raw, dict[str, np.ndarray]]:
     """E5S1 tensors {name: (dtype, bytes, count)} and their true float values."""
     rng = np.random.default_rng(seed)
-    raw: dict[str, tuple[int, bytes, int]] = {}
+    raw: Raw = {}
     vals: dict[str, np.ndarray] = {}
 
     def f32(name: str, shape: tuple[int, ...], scale: float = 0.1, base: float = 0.0) -> None:
@@ -74,14 +77,15 @@ def make_weights(seed: int = 0) -> tuple[dict[str, tuple[int, bytes, int]], dict
     return raw, vals
 
 
-def write_e5s1(path: Path, tensors: dict[str, tuple[int, bytes, int]], table: dict[int, str]) -> Path:
+def write_e5s1(path: Path, tensors: Raw, table: dict[int, str]) -> Path:
     """Write an E5S1 file exactly as e5.c's e5_parse reads it."""
     blob = b"".join(p.encode() for p, _ in PIECES)
     offs = np.cumsum([0] + [len(p.encode()) for p, _ in PIECES]).astype("<u4")
     head = b"E5S1" + struct.pack("<I7ifi", 1, H, NL, NH, FF, VOCAB, MAXP, TV, EPS, 32)
     head += struct.pack("<5iQ", len(PIECES), 0, 2, 1, 3, len(blob)) + offs.tobytes()
     head += np.array([s for _, s in PIECES], "<f4").tobytes() + blob
-    norm = b"".join(struct.pack(f"<IB{len(v)}I", cp, len(v), *map(ord, v)) for cp, v in table.items())
+    norm = b"".join(
+        struct.pack(f"<IB{len(v)}I", cp, len(v), *map(ord, v)) for cp, v in table.items())
     head += struct.pack("<iI", len(table), len(norm)) + norm
     dir_size = 4 + sum(2 + len(n.encode()) + 21 for n in tensors)
     pos = len(head) + dir_size
@@ -108,7 +112,9 @@ def charsmap_table() -> dict[int, str]:
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory, charsmap_table: dict[int, str]):
+def tiny(
+    tmp_path_factory: pytest.TempPathFactory, charsmap_table: dict[int, str]
+) -> tuple[Path, Path, dict[str, np.ndarray]]:
     """(E5S1 path, converted dir, true weights)."""
     raw, vals = make_weights()
     root = tmp_path_factory.mktemp("e5s1")
@@ -214,7 +220,8 @@ def test_peft_lora_targets_e5_module_names(tiny) -> None:
     from peft import LoraConfig, get_peft_model
 
     model = AutoModel.from_pretrained(tiny[1], add_pooling_layer=False)
-    peft_model = get_peft_model(model, LoraConfig(r=2, target_modules=["query", "key", "value", "dense"]))
+    config = LoraConfig(r=2, target_modules=["query", "key", "value", "dense"])
+    peft_model = get_peft_model(model, config)
     names = {n for n, _ in peft_model.named_parameters() if "lora_A" in n}
     assert len(names) == NL * 6
     assert "base_model.model.encoder.layer.0.attention.self.query.lora_A.default.weight" in names
