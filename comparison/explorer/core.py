@@ -107,15 +107,25 @@ class Explorer:
         }
 
     @torch.no_grad()
-    def answer(self, enc: Encoded, lora: bool, scale: float = 1.0, max_new_tokens: int = 64) -> str:
-        """Greedy answer (deterministic, so base and LoRA differ only by the adapter)."""
+    def generate_ids(self, enc: Encoded, lora: bool, scale: float = 1.0,
+                     max_new_tokens: int = 64) -> list[int]:
+        """Greedy continuation ids (deterministic, so base and LoRA differ only by the adapter)."""
         if not 1 <= int(max_new_tokens) <= MAX_NEW_TOKENS:
             raise ValueError(f"max_new_tokens: must be 1 … {MAX_NEW_TOKENS}, got {max_new_tokens}")
         start = int(enc.inputs["input_ids"].shape[1])
         with self._lock, adapter_mode(self.model, lora=lora, scale=scale):
             out = self.model.generate(**enc.inputs, max_new_tokens=int(max_new_tokens),
                                       do_sample=False, pad_token_id=self.tokenizer.pad_token_id)
-        return self.tokenizer.decode(out[0, start:], skip_special_tokens=True).strip()
+        return out[0, start:].tolist()
+
+    def answer(self, enc: Encoded, lora: bool, scale: float = 1.0, max_new_tokens: int = 64) -> str:
+        """Greedy answer text, special tokens removed."""
+        ids = self.generate_ids(enc, lora, scale, max_new_tokens)
+        return self.tokenizer.decode(ids, skip_special_tokens=True).strip()
+
+    def pass_on(self, enc: Encoded, lora: bool, scale: float = 1.0) -> PassResult:
+        """One plain forward (no attention capture) on already encoded inputs."""
+        return self._pass(enc, lora=lora, scale=check_scale(scale))
 
     def answers(self, prompt: str, image: Any | None = None, scale: float = 1.0,
                 max_new_tokens: int = 64, fmt: PromptFormat = "qa") -> dict[str, str]:
