@@ -223,7 +223,7 @@ LIST_DEMO = {
 
 def write_csv(path: Path, header: list[str], rows: list, **kw) -> None:
     with path.open("w", newline="", encoding=kw.pop("encoding", "utf-8")) as f:
-        w = csv.writer(f, **kw)
+        w = csv.writer(f, **{"lineterminator": "\n", **kw})
         w.writerow(header)
         w.writerows(rows)
 
