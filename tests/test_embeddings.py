@@ -136,7 +136,10 @@ def test_text_cleaning_and_empty_text(tiny_encoder):
 def test_batches_match_single_calls(tiny_encoder, monkeypatch):
     import comparison.embeddings as emb
 
+    """Length-sorted batching must hand rows back in the caller's order."""
     enc = DualEncoder(local(tiny_encoder))
-    whole = enc.embed(TEXTS)
-    monkeypatch.setattr(emb, "BATCH_SIZE", 1)
-    np.testing.assert_allclose(enc.embed(TEXTS), whole, atol=1e-6)
+    texts = ["a much longer product title for the sort", "ab", "кофемашина nespresso", "x"]
+    one_by_one = np.stack([enc.embed([t])[0] for t in texts])
+    np.testing.assert_allclose(enc.embed(texts), one_by_one, atol=1e-6)
+    monkeypatch.setattr(emb, "BATCH_SIZE", 3)
+    np.testing.assert_allclose(enc.embed(texts), one_by_one, atol=1e-6)
