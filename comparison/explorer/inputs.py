@@ -85,29 +85,54 @@ def image_grid(grid_thw: torch.Tensor, merge: int) -> tuple[int, int]:
     return h // merge, w // merge
 
 
-def encode_vlm(processor: Any, model_config: Any, question: str, image: Any | None,
+@dataclass
+class VisionTextProcessor:
+    """Image processor + tokenizer + chat template of a Qwen2-VL-style model.
+
+    Why not `AutoProcessor`: in transformers 5 the Qwen2.5-VL processor cannot be built
+    without torchvision (its video processor needs it), and we only need still images.
+    The one thing the processor adds — expanding each `<|image_pad|>` into one token per
+    merged patch — is done in `encode_vlm`.
+    """
+
+    image_processor: Any
+    tokenizer: Any
+    chat_template: str
+
+    def __post_init__(self) -> None:
+        if not self.chat_template:
+            raise ValueError("chat_template: a vision-language model needs its chat template")
+
+
+def encode_vlm(processor: VisionTextProcessor, model_config: Any, question: str, image: Any | None,
                device: Any = "cpu") -> Encoded:
-    """Inputs for an image-text-to-text model via its chat template and processor."""
+    """Inputs for a Qwen2-VL-style model: chat template, image patches, expanded pad tokens."""
     if not question or not question.strip():
         raise ValueError("prompt: must not be empty")
     content: list[dict[str, str]] = [{"type": "image"}] if image is not None else []
     content.append({"type": "text", "text": question.strip()})
-    text = processor.apply_chat_template([{"role": "user", "content": content}],
-                                         add_generation_prompt=True, tokenize=False)
-    kwargs: dict[str, Any] = {"text": [text], "return_tensors": "pt"}
-    if image is not None:
-        kwargs["images"] = [image.convert("RGB") if hasattr(image, "convert") else image]
-    batch = processor(**kwargs)
-    ids = batch["input_ids"][0].tolist()
-    positions: list[int] = []
+    tok = processor.tokenizer
+    text = tok.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True,
+                                   tokenize=False, chat_template=processor.chat_template)
+    inputs: dict[str, torch.Tensor] = {}
     grid = None
+    image_id = model_config.image_token_id
+    pad = tok.convert_ids_to_tokens(image_id)
     if image is not None:
-        image_id = model_config.image_token_id
-        positions = [i for i, t in enumerate(ids) if t == image_id]
         merge = getattr(model_config.vision_config, "spatial_merge_size", 2)
-        grid = image_grid(batch["image_grid_thw"], merge)
-        if grid[0] * grid[1] != len(positions):
-            raise ValueError("image: patch grid does not match the number of image tokens")
-    inputs = {k: v.to(device) for k, v in batch.items()}
-    return Encoded(inputs=inputs, tokens=token_labels(processor.tokenizer, ids),
-                   image_positions=positions, image_grid=grid)
+        pixels = processor.image_processor(images=[image.convert("RGB") if hasattr(image, "convert") else image],
+                                           return_tensors="pt")
+        grid = image_grid(pixels["image_grid_thw"], merge)
+        if text.count(pad) != 1:
+            raise ValueError("prompt: the chat template must place exactly one image token")
+        text = text.replace(pad, pad * (grid[0] * grid[1]))
+        inputs.update({k: pixels[k] for k in ("pixel_values", "image_grid_thw")})
+    batch = tok(text, return_tensors="pt", add_special_tokens=False)
+    ids = batch["input_ids"][0].tolist()
+    positions = [i for i, t in enumerate(ids) if t == image_id]
+    if grid is not None and grid[0] * grid[1] != len(positions):
+        raise ValueError("image: patch grid does not match the number of image tokens")
+    inputs.update({"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]})
+    inputs = {k: v.to(device) for k, v in inputs.items()}
+    return Encoded(inputs=inputs, tokens=token_labels(tok, ids), image_positions=positions,
+                   image_grid=grid)

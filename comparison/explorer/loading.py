@@ -187,11 +187,31 @@ def is_vision_language(path: str) -> bool:
     return config.model_type in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
 
 
+def vision_text_processor(path: str) -> Any:
+    """Image processor + tokenizer + chat template (see `inputs.VisionTextProcessor`)."""
+    import json
+
+    from huggingface_hub import hf_hub_download
+    from transformers import AutoImageProcessor, AutoTokenizer
+
+    from comparison.explorer.inputs import VisionTextProcessor
+
+    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+    template = getattr(tokenizer, "chat_template", None)
+    if not template:
+        folder = Path(path)
+        file = folder / "chat_template.json" if folder.is_dir() else Path(
+            hf_hub_download(path, "chat_template.json"))
+        template = json.loads(file.read_text(encoding="utf-8"))["chat_template"]
+    image_processor = AutoImageProcessor.from_pretrained(path, trust_remote_code=False)
+    return VisionTextProcessor(image_processor=image_processor, tokenizer=tokenizer,
+                               chat_template=template)
+
+
 def load_model(source: ModelSource, device: str | None = None, dtype: Any = None) -> LoadedModel:
     """Load a model (VLM or text LM) with eager attention, in eval mode, no remote code."""
     import torch
-    from transformers import (AutoModelForCausalLM, AutoModelForImageTextToText, AutoProcessor,
-                              AutoTokenizer)
+    from transformers import AutoModelForCausalLM, AutoModelForImageTextToText, AutoTokenizer
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     if dtype is None:
@@ -202,7 +222,7 @@ def load_model(source: ModelSource, device: str | None = None, dtype: Any = None
         vlm = is_vision_language(source.path)
         processor = None
         if vlm:
-            processor = AutoProcessor.from_pretrained(source.path, trust_remote_code=False)
+            processor = vision_text_processor(source.path)
             tokenizer = processor.tokenizer
             model = AutoModelForImageTextToText.from_pretrained(source.path, **common)
         else:
