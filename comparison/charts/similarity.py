@@ -83,12 +83,12 @@ def heatmaps(m: SimilarityMatrices, labels: dict[str, str] | None = None) -> go.
         )
     layout = dict(
         title=lab["heatmaps_title"],
-        coloraxis=dict(colorscale="Viridis", cmin=low, cmax=1.0, colorbar=dict(title=lab["cosine"], x=1.0)),
+        coloraxis=dict(colorscale="Viridis", cmin=low, cmax=1.0, colorbar=dict(title=dict(text=lab["cosine"], side="right"), x=1.01, thickness=14)),
     )
     if m.delta is not None:
         layout["coloraxis2"] = dict(
             colorscale="RdBu", cmid=0.0, cmin=-max(span, 1e-6), cmax=max(span, 1e-6),
-            colorbar=dict(title="Δ", x=1.08),
+            colorbar=dict(title=dict(text=lab["delta"], side="right"), x=1.10, thickness=14),
         )
     fig.update_layout(**layout)
     fig.update_yaxes(autorange="reversed")
@@ -127,7 +127,7 @@ def movement_map(df2d: pd.DataFrame, labels: dict[str, str] | None = None) -> go
             fig.add_annotation(
                 x=row.x_tuned, y=row.y_tuned, ax=row.x_base, ay=row.y_base,
                 xref="x", yref="y", axref="x", ayref="y", showarrow=True, text="",
-                arrowhead=2, arrowsize=1, arrowwidth=1.2, arrowcolor=colour, opacity=0.7,
+                arrowhead=2, arrowsize=1.2, arrowwidth=1.3, arrowcolor=colour, opacity=0.8, standoff=6,
             )
     fig.update_layout(title=lab["map_title"], xaxis_title="PC 1", yaxis_title="PC 2")
     fig.update_yaxes(scaleanchor="x", scaleratio=1)
