@@ -1,6 +1,8 @@
 """Key-word probabilities, prompt vs LoRA and the explorer charts on the tiny LM."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -68,3 +70,29 @@ def test_every_chart_builds(explorers: tuple[Explorer, Explorer]) -> None:
     assert len(charts.image_attention_figure(image, grid, grid * 2).data) == 6
     assert isinstance(result.to_json()["top_k"], list)
 
+
+
+def test_evaluation_scores_aliases_and_hallucinations(tmp_path: Path) -> None:
+    import json
+
+    from comparison.explorer.evaluate import evaluate, load_questions, score, summary
+    from comparison.explorer.loading import ModelSource, load_model
+
+    rows = [{"question": "Кто такой Чебурашка ?", "expected": ["Чебурашк"], "character": "Чебурашка"},
+            {"question": "Кто такой Гена ?", "expected": ["Гена"], "character": "Крокодил Гена"}]
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    questions = load_questions(path)
+    aliases = {"Чебурашка": {"чебурашк"}, "Крокодил Гена": {"гена"}}
+    assert score("Это Чебурашка, друг Гена", ["Чебурашк"], "Чебурашка", aliases) == (True, ["Крокодил Гена"])
+    assert score("Не знаю", ["Чебурашк"], "Чебурашка", aliases) == (False, [])
+    folder = build_tiny_lm(tmp_path / "lm")
+    loaded = load_model(ModelSource(path=str(folder), kind="local", label="tiny"), device="cpu")
+    adapter = build_adapter(folder, tmp_path / "a", zero_b=False)
+    results = evaluate(loaded, questions, {"base": None, "tuned": adapter}, tmp_path / "w",
+                       max_new_tokens=3)
+    assert list(results["adapter"]) == ["base", "base", "tuned", "tuned"]
+    assert not any("lora_" in n for n, _ in loaded.model.named_parameters())  # unloaded again
+    table = summary(results)
+    assert list(table.columns) == ["base", "tuned"]
+    assert table.loc["Чебурашка", "base"].startswith(("0 of 1", "1 of 1"))
