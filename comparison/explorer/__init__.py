@@ -17,7 +17,7 @@ from comparison.explorer.loading import (GEMMA_LABEL, ModelLoadError, Progress, 
 DEMO_ADAPTER_DIR = Path(__file__).resolve().parents[2] / "examples" / "adapters" / "lm-cartoons-demo"
 DEMO_ADAPTER_LABEL = "example: lm-cartoons-demo (trained by LoRA Lens on examples/cartoon_qa.jsonl)"
 
-__all__ = ["AdapterError", "Explorer", "ExploreResult", "ModelLoadError", "load_explorer"]
+__all__ = ["DEMO_ADAPTER_DIR", "AdapterError", "Explorer", "ExploreResult", "ModelLoadError", "load_explorer"]
 
 
 def load_explorer(model_spec: str | None = None, adapter_spec: str | Path | None = None,
