@@ -122,7 +122,9 @@ class DualEncoder:
         from peft import get_peft_model_state_dict
 
         file_sd = load_file(str(weights))
-        model_sd = get_peft_model_state_dict(self._peft, adapter_name=internal)
+        # Base embedding weights inside an adapter file would overwrite the SHARED base for
+        # everyone; leaving them out of the expected keys makes such files fail as "unused".
+        model_sd = get_peft_model_state_dict(self._peft, adapter_name=internal, save_embedding_layers=False)
         unused = sorted(set(file_sd) - set(model_sd))
         missing = sorted(set(model_sd) - set(file_sd))
         if unused:
