@@ -96,9 +96,8 @@ def score_one(text_a: str, text_b: str, prefix: str, adapter: str | None, reques
     except ValueError as exc:
         raise gr.Error(str(exc)) from exc
     row = df.iloc[0]
-    tuned = None if pd.isna(row["tuned"]) else round(float(row["tuned"]), 4)
-    delta = None if pd.isna(row["delta"]) else round(float(row["delta"]), 4)
-    return round(float(row["base"]), 4), tuned, delta
+    fmt = lambda v: "—" if pd.isna(v) else f"{float(v):+.4f}"  # noqa: E731
+    return f"{float(row['base']):.4f}", fmt(row["tuned"]).lstrip("+"), fmt(row["delta"])
 
 
 def score_table(table: pd.DataFrame, prefix: str, adapter: str | None, lang: str,
@@ -218,9 +217,12 @@ def build(lang: str = "ru") -> gr.Blocks:
                     compare = gr.Button(t("compare", lang), variant="primary", scale=0,
                                         elem_id="compare")
                 with gr.Row():
-                    base_score = gr.Number(label=t("base_score", lang), elem_id="score-base")
-                    tuned_score = gr.Number(label=t("tuned_score", lang), elem_id="score-tuned")
-                    delta_score = gr.Number(label=t("delta", lang), elem_id="score-delta")
+                    base_score = gr.Textbox(label=t("base_score", lang), interactive=False,
+                                            elem_id="score-base")
+                    tuned_score = gr.Textbox(label=t("tuned_score", lang), interactive=False,
+                                             elem_id="score-tuned")
+                    delta_score = gr.Textbox(label=t("delta", lang), interactive=False,
+                                             elem_id="score-delta")
                 examples = gr.Examples(SEED_PAIRS, [text_a, text_b], label=t("examples", lang))
                 with gr.Tabs():
                     with gr.Tab(t("pairs_tab", lang)) as tab_pairs:

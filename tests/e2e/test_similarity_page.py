@@ -9,11 +9,11 @@ pytestmark = pytest.mark.e2e
 
 
 def _number(page, elem_id: str) -> float:
-    field = page.locator(f"#{elem_id} input")
+    """Wait until the (initially empty) read-only score box shows a number, and read it."""
     page.wait_for_function(
-        "id => { const el = document.querySelector('#' + id + ' input');"
+        "id => { const el = document.querySelector('#' + id + ' textarea');"
         " return el && el.value !== ''; }", arg=elem_id)
-    return float(field.input_value())
+    return float(page.locator(f"#{elem_id} textarea").input_value())
 
 
 def test_pair_scores_and_offline_label(page) -> None:
