@@ -10,8 +10,11 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import random  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
+import time  # noqa: E402
+from dataclasses import fields as dc_fields  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
@@ -20,8 +23,16 @@ import pandas as pd  # noqa: E402
 from comparison import similarity  # noqa: E402
 from comparison.adapters import AdapterError, unpack_adapter  # noqa: E402
 from comparison.charts import similarity as sim_charts  # noqa: E402
+from comparison.charts import training as training_charts  # noqa: E402
+from comparison.dev_eval import evaluate_dev  # noqa: E402
 from comparison.runtime import DEFAULT_ADAPTER, EncoderService, parse_prefix  # noqa: E402
 from comparison.ui_text import LANGS, prefix_choices, t  # noqa: E402
+from tuning.config import PRESETS, TrainConfig  # noqa: E402
+from tuning.data import CorpusError, load_corpus  # noqa: E402
+from tuning.data import preview as corpus_preview  # noqa: E402
+from tuning.jobs import BusyError, TrainingQueue  # noqa: E402
+from tuning.noise import delete_words  # noqa: E402
+from tuning.publish import PublishError, push_to_hub, zip_adapter  # noqa: E402
 
 EXAMPLES = Path(__file__).parent / "examples"
 SESSIONS = Path(tempfile.gettempdir()) / "lora-lens-sessions"
@@ -33,6 +44,8 @@ SEED_PAIRS = [
 ]
 
 service = EncoderService(os.environ.get("LORA_LENS_BASE") or None)
+TRAIN_HELP = {f.name: f.metadata.get("help", "") for f in dc_fields(TrainConfig)}
+INT_FIELDS = {f.name for f in dc_fields(TrainConfig) if "int" in str(f.type)}
 
 
 # ---------------------------------------------------------------- helpers (UI glue only)
@@ -192,96 +205,319 @@ def api_embed(texts: str, prefix: str = "query: ") -> dict:
             "base_source": enc.base.label, "adapter": service.status().adapter_label}
 
 
+# ---------------------------------------------------------------- training tab handlers
+TRAIN_FIELDS = ["r", "lora_alpha", "lora_dropout", "learning_rate", "epochs", "batch_size",
+                "max_length", "deletion_ratio", "use_4bit", "time_budget_s", "max_steps", "seed"]
+jobs = TrainingQueue(slots=1)
+
+
+def _fmt_s(seconds: float | None) -> str:
+    if seconds is None:
+        return "…"
+    seconds = int(seconds)
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def preview_corpus(file: str | None, text_column: str | None = None) -> dict:
+    """Detected encoding, columns, count after cleaning and a sample (the /preview_corpus API)."""
+    if not file:
+        raise gr.Error("Upload a corpus file first.")
+    try:
+        info = corpus_preview(Path(file), text_column or None)
+    except (CorpusError, ValueError) as exc:
+        raise gr.Error(str(exc)) from exc
+    rng = random.Random(0)
+    info["noisy_sample"] = [delete_words(x, TrainConfig().deletion_ratio, rng) for x in info["sample"]]
+    return info
+
+
+def show_preview(info: dict | None, lang: str):
+    if not info:
+        return gr.update(), gr.update(), gr.update()
+    table = pd.DataFrame({"clean": info["sample"], "noisy": info.get("noisy_sample", [])})
+    cols = info.get("columns") or []
+    return (t("preview_md", lang, **{k: info.get(k) for k in
+                                     ("n_texts", "n_raw", "encoding", "text_column")}),
+            gr.update(choices=cols, value=info.get("text_column"), interactive=len(cols) > 1),
+            table)
+
+
+def apply_preset(name: str):
+    cfg = TrainConfig.from_dict(PRESETS.get(name, {}))
+    return [getattr(cfg, f) for f in TRAIN_FIELDS]
+
+
+def start_training(file: str | None, text_column: str | None, *values, request: gr.Request):
+    """Train in the background queue and stream progress, loss curve and the result."""
+    lang, values = values[-1], values[:-1]
+    session = str(request.session_hash)
+    if not file:
+        raise gr.Error("Upload a corpus file first.")
+    try:
+        corpus = load_corpus(Path(file), text_column or None)
+        cfg = TrainConfig.from_dict({k: v for k, v in zip(TRAIN_FIELDS, values)
+                                     if v not in (None, "")})
+    except (CorpusError, ValueError) as exc:
+        raise gr.Error(str(exc)) from exc
+    base = _encoder().base
+    out = _session_dir(request) / "trained" / time.strftime("adapter-%Y%m%d-%H%M%S")
+    try:
+        job = jobs.submit(session, cfg, corpus.texts, base.path, out)
+    except BusyError as exc:
+        raise gr.Error(str(exc)) from exc
+    steps: list[int] = []
+    losses: list[float] = []
+    line = t("starting", lang)
+    while not job.done.wait(0.7):
+        reports = job.drain()
+        for p in reports:
+            if p.loss is not None:
+                steps.append(p.step)
+                losses.append(p.loss)
+        ahead = jobs.ahead_of(job)
+        if ahead:
+            line = t("queued", lang, n=ahead)
+        elif reports:
+            p = reports[-1]
+            line = t("progress", lang, step=p.step, total=p.total_steps, epoch=p.epoch,
+                     loss="…" if p.loss is None else f"{p.loss:.3f}",
+                     elapsed=_fmt_s(p.elapsed_s), eta=_fmt_s(p.eta_s))
+            line = f"<progress value='{p.step}' max='{max(p.total_steps, 1)}' style='width:100%'></progress>\n\n{line}"
+        yield (gr.update(), gr.update(), line,
+               training_charts.loss_curve(steps, losses) if reports else gr.update(), gr.update(), None)
+    for p in job.drain():
+        if p.loss is not None:
+            steps.append(p.step)
+            losses.append(p.loss)
+    if job.error or job.result is None:
+        raise gr.Error(f"Training failed: {job.error}")
+    res = job.result
+    summary = t("done_md", lang, status=res.status, elapsed=_fmt_s(res.elapsed_s), steps=res.steps,
+                n=job.n_texts, mode=res.mode_label or "-", saved="✅" if res.adapter_saved else "❌")
+    if res.message:
+        summary += f"  \n{res.message}"
+    zip_path, metrics = None, {"status": res.status, "steps": res.steps, "losses": res.losses,
+                               "mode": res.mode_label, "n_texts": job.n_texts}
+    if res.adapter_saved and res.adapter_dir:
+        zip_path = str(zip_adapter(Path(res.adapter_dir), _session_dir(request) / f"{out.name}.zip"))
+    yield (zip_path, metrics, "", training_charts.loss_curve(steps, losses), summary,
+           str(res.adapter_dir) if res.adapter_saved else None)
+
+
+def cancel_training(lang: str, request: gr.Request) -> str:
+    return t("cancelled" if jobs.cancel(str(request.session_hash)) else "nothing_to_cancel", lang)
+
+
+def use_trained(adapter_dir: str | None, lang: str, request: gr.Request):
+    if not adapter_dir:
+        raise gr.Error(t("no_trained", lang))
+    session = str(request.session_hash)
+    try:
+        name, _ = service.add_session_adapter(session, Path(adapter_dir).name, Path(adapter_dir))
+    except (AdapterError, ValueError) as exc:
+        raise gr.Error(str(exc)) from exc
+    gr.Info(t("used", lang))
+    return (gr.update(choices=service.adapter_choices(session), value=name),
+            gr.Tabs(selected="similarity"))
+
+
+def push_trained(adapter_dir: str | None, repo: str, token: str, private: bool) -> str:
+    if not adapter_dir:
+        raise gr.Error("Train an adapter first.")
+    try:
+        return f"✅ {push_to_hub(Path(adapter_dir), repo, token, private)}"
+    except PublishError as exc:
+        raise gr.Error(str(exc)) from exc
+
+
+def evaluate_trained(dev_file: str | None, adapter_dir: str | None, prefix: str,
+                     request: gr.Request) -> pd.DataFrame:
+    if not dev_file:
+        raise gr.Error("Upload a labelled CSV first.")
+    enc = _encoder()
+    session = str(request.session_hash)
+    name = None
+    if adapter_dir:
+        name, _ = service.add_session_adapter(session, Path(adapter_dir).name, Path(adapter_dir))
+    try:
+        return evaluate_dev(enc, name, Path(dev_file), parse_prefix(prefix)).round(4)
+    except ValueError as exc:
+        raise gr.Error(str(exc)) from exc
+
+
 # ---------------------------------------------------------------- layout
+class Labels:
+    """Remembers which component shows which text, so the language switch can redo them all."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.items: list[tuple[gr.components.Component | gr.blocks.Block, str, str]] = []
+
+    def __call__(self, component, key: str, attr: str = "label"):
+        self.items.append((component, key, attr))
+        return component
+
+    def updates(self, lang: str) -> list:
+        return [gr.update(**{attr: t(key, lang)}) for _, key, attr in self.items]
+
+
 def build(lang: str = "ru") -> gr.Blocks:
+    L = Labels(lang)
     with gr.Blocks(title="LoRA Lens") as demo:
         with gr.Row():
-            title = gr.Markdown(t("title", lang))
-            lang_radio = gr.Radio(list(LANGS), value=lang, label=t("lang", lang), scale=0,
-                                  min_width=160)
+            L(gr.Markdown(t("title", lang)), "title", "value")
+            lang_radio = L(gr.Radio(list(LANGS), value=lang, label=t("lang", lang), scale=0,
+                                    min_width=160), "lang")
         status = gr.Markdown(t("loading", lang), elem_id="model-status")
-        with gr.Tabs():
-            with gr.Tab(t("tab_sim", lang), id="similarity") as tab_sim:
-                help_md = gr.Markdown(t("sim_help", lang))
+        with gr.Tabs() as tabs:
+            with L(gr.Tab(t("tab_sim", lang), id="similarity"), "tab_sim"):
+                L(gr.Markdown(t("sim_help", lang)), "sim_help", "value")
                 with gr.Row():
                     prefix = gr.Radio(prefix_choices(lang), value="query: ", label=t("prefix", lang),
                                       info=t("prefix_info", lang))
-                    adapter = gr.Dropdown([], label=t("adapter", lang), elem_id="adapter-choice")
-                    adapter_file = gr.File(label=t("adapter_upload", lang), file_types=[".zip"],
-                                           height=90)
+                    adapter = L(gr.Dropdown([], label=t("adapter", lang), elem_id="adapter-choice"),
+                                "adapter")
+                    adapter_file = L(gr.File(label=t("adapter_upload", lang), file_types=[".zip"],
+                                             height=90), "adapter_upload")
                 with gr.Row(equal_height=True):
-                    text_a = gr.Textbox(SEED_PAIRS[0][0], label=t("text_a", lang), max_length=1000,
-                                        elem_id="text-a")
-                    text_b = gr.Textbox(SEED_PAIRS[0][1], label=t("text_b", lang), max_length=1000,
-                                        elem_id="text-b")
-                    compare = gr.Button(t("compare", lang), variant="primary", scale=0,
-                                        elem_id="compare")
+                    text_a = L(gr.Textbox(SEED_PAIRS[0][0], label=t("text_a", lang),
+                                          max_length=1000, elem_id="text-a"), "text_a")
+                    text_b = L(gr.Textbox(SEED_PAIRS[0][1], label=t("text_b", lang),
+                                          max_length=1000, elem_id="text-b"), "text_b")
+                    compare = L(gr.Button(t("compare", lang), variant="primary", scale=0,
+                                          elem_id="compare"), "compare", "value")
                 with gr.Row():
-                    base_score = gr.Textbox(label=t("base_score", lang), interactive=False,
-                                            elem_id="score-base")
-                    tuned_score = gr.Textbox(label=t("tuned_score", lang), interactive=False,
-                                             elem_id="score-tuned")
-                    delta_score = gr.Textbox(label=t("delta", lang), interactive=False,
-                                             elem_id="score-delta")
-                examples = gr.Examples(SEED_PAIRS, [text_a, text_b], label=t("examples", lang))
+                    base_score = L(gr.Textbox(label=t("base_score", lang), interactive=False,
+                                              elem_id="score-base"), "base_score")
+                    tuned_score = L(gr.Textbox(label=t("tuned_score", lang), interactive=False,
+                                               elem_id="score-tuned"), "tuned_score")
+                    delta_score = L(gr.Textbox(label=t("delta", lang), interactive=False,
+                                               elem_id="score-delta"), "delta")
+                gr.Examples(SEED_PAIRS, [text_a, text_b], label=t("examples", lang))
                 with gr.Tabs():
-                    with gr.Tab(t("pairs_tab", lang)) as tab_pairs:
-                        pairs = gr.Dataframe(_example_pairs(), headers=["text_a", "text_b"],
-                                             column_count=2, interactive=True,
-                                             label=t("pairs_table", lang))
-                        run_pairs = gr.Button(t("compare_pairs", lang), variant="primary")
+                    with L(gr.Tab(t("pairs_tab", lang)), "pairs_tab"):
+                        pairs = L(gr.Dataframe(_example_pairs(), headers=["text_a", "text_b"],
+                                               column_count=2, interactive=True,
+                                               label=t("pairs_table", lang)), "pairs_table")
+                        run_pairs = L(gr.Button(t("compare_pairs", lang), variant="primary"),
+                                      "compare_pairs", "value")
                         pairs_summary = gr.Markdown()
-                        pairs_out = gr.Dataframe(label=t("results", lang), interactive=False)
+                        pairs_out = L(gr.Dataframe(label=t("results", lang), interactive=False),
+                                      "results")
                         pairs_plot = gr.Plot()
-                        pairs_csv = gr.File(label=t("csv", lang), interactive=False)
-                    with gr.Tab(t("list_tab", lang)) as tab_list:
-                        items = gr.Dataframe(_example_list(), headers=["text", "category"],
-                                             column_count=2, interactive=True,
-                                             label=t("list_table", lang))
-                        run_list = gr.Button(t("compare_list", lang), variant="primary")
+                        pairs_csv = L(gr.File(label=t("csv", lang), interactive=False), "csv")
+                    with L(gr.Tab(t("list_tab", lang)), "list_tab"):
+                        items = L(gr.Dataframe(_example_list(), headers=["text", "category"],
+                                               column_count=2, interactive=True,
+                                               label=t("list_table", lang)), "list_table")
+                        run_list = L(gr.Button(t("compare_list", lang), variant="primary"),
+                                     "compare_list", "value")
                         list_summary = gr.Markdown()
                         heat_plot = gr.Plot()
                         map_plot = gr.Plot()
-                        list_csv = gr.File(label=t("csv", lang), interactive=False)
+                        list_csv = L(gr.File(label=t("csv", lang), interactive=False), "csv")
 
+            with L(gr.Tab(t("tab_train", lang), id="training"), "tab_train"):
+                L(gr.Markdown(t("train_help", lang)), "train_help", "value")
+                trained_dir = gr.State(None)
+                with gr.Row():
+                    with gr.Column():
+                        corpus_file = L(gr.File(label=t("corpus", lang), elem_id="corpus-file",
+                                                file_types=[".txt", ".csv", ".tsv", ".xlsx",
+                                                            ".jsonl", ".parquet"]), "corpus")
+                        text_col = L(gr.Dropdown([], label=t("text_column", lang),
+                                                 allow_custom_value=False), "text_column")
+                        preview_md = gr.Markdown(elem_id="corpus-preview")
+                        preview_json = gr.JSON(visible=False)
+                    with gr.Column():
+                        preview_table = L(gr.Dataframe(label=t("preview", lang), interactive=False,
+                                                       wrap=True, max_height=260), "preview")
+                preset_names = list(PRESETS)
+                preset = L(gr.Dropdown(preset_names, value=preset_names[1], label=t("preset", lang)),
+                           "preset")
+                defaults = TrainConfig.from_dict(PRESETS[preset_names[1]])
+                with L(gr.Accordion(t("advanced", lang), open=False), "advanced"):
+                    with gr.Row():
+                        fields = [_field_input(name, getattr(defaults, name)) for name in TRAIN_FIELDS]
+                with gr.Row():
+                    start = L(gr.Button(t("start", lang), variant="primary", elem_id="train-start"),
+                              "start", "value")
+                    cancel = L(gr.Button(t("cancel", lang), variant="stop", elem_id="train-cancel"),
+                               "cancel", "value")
+                train_status = gr.Markdown(elem_id="train-status")
+                loss_plot = gr.Plot()
+                with L(gr.Accordion(t("result", lang), open=True), "result"):
+                    result_md = gr.Markdown(elem_id="train-result")
+                    with gr.Row():
+                        zip_file = L(gr.File(label=t("download", lang), interactive=False,
+                                             elem_id="train-zip"), "download")
+                        metrics_json = gr.JSON(label="metrics")
+                    use_btn = L(gr.Button(t("use_in_sim", lang), elem_id="train-use"),
+                                "use_in_sim", "value")
+                    with L(gr.Accordion(t("hub_push", lang), open=False), "hub_push"):
+                        with gr.Row():
+                            hub_repo = L(gr.Textbox(label=t("hub_repo", lang)), "hub_repo")
+                            hub_token = L(gr.Textbox(label=t("hub_token", lang), type="password"),
+                                          "hub_token")
+                            hub_private = L(gr.Checkbox(True, label=t("hub_private", lang)),
+                                            "hub_private")
+                        push_btn = L(gr.Button(t("push", lang)), "push", "value")
+                        push_md = gr.Markdown()
+                    with L(gr.Accordion(t("eval", lang), open=False), "eval"):
+                        dev_file = L(gr.File(label=t("eval_file", lang), file_types=[".csv"]),
+                                     "eval_file")
+                        eval_btn = L(gr.Button(t("eval_run", lang)), "eval_run", "value")
+                        eval_table = gr.Dataframe(interactive=False)
+
+        # ---- events: similarity
         demo.load(on_load, [lang_radio], [status, adapter])
         demo.unload(end_session)
+        private = {"api_visibility": "private"}
         compare.click(score_one, [text_a, text_b, prefix, adapter],
-                      [base_score, tuned_score, delta_score], api_visibility="private")
+                      [base_score, tuned_score, delta_score], **private)
         run_pairs.click(score_table, [pairs, prefix, adapter, lang_radio],
-                        [pairs_out, pairs_plot, pairs_summary, pairs_csv],
-                        api_visibility="private")
+                        [pairs_out, pairs_plot, pairs_summary, pairs_csv], **private)
         run_list.click(score_list, [items, prefix, adapter, lang_radio],
-                       [heat_plot, map_plot, list_summary, list_csv], api_visibility="private")
-        adapter_file.upload(upload_adapter, [adapter_file, lang_radio], [adapter],
-                            api_visibility="private")
+                       [heat_plot, map_plot, list_summary, list_csv], **private)
+        adapter_file.upload(upload_adapter, [adapter_file, lang_radio], [adapter], **private)
+        # ---- events: training
+        corpus_file.upload(preview_corpus, [corpus_file], [preview_json],
+                           api_name="preview_corpus").then(
+            show_preview, [preview_json, lang_radio], [preview_md, text_col, preview_table],
+            **private)
+        text_col.input(preview_corpus, [corpus_file, text_col], [preview_json], **private).then(
+            show_preview, [preview_json, lang_radio], [preview_md, text_col, preview_table],
+            **private)
+        preset.change(apply_preset, [preset], fields, **private)
+        start.click(start_training, [corpus_file, text_col, *fields, lang_radio],
+                    [zip_file, metrics_json, train_status, loss_plot, result_md, trained_dir],
+                    api_name="train", concurrency_limit=8, concurrency_id="train")
+        cancel.click(cancel_training, [lang_radio], [train_status], concurrency_limit=None,
+                     **private)
+        use_btn.click(use_trained, [trained_dir, lang_radio], [adapter, tabs], **private)
+        push_btn.click(push_trained, [trained_dir, hub_repo, hub_token, hub_private], [push_md],
+                       **private)
+        eval_btn.click(evaluate_trained, [dev_file, trained_dir, prefix], [eval_table], **private)
 
         def relabel(new: str):
-            return (
-                t("title", new), gr.update(label=t("lang", new)), _status_md(new),
-                gr.update(label=t("tab_sim", new)), t("sim_help", new),
-                gr.update(choices=prefix_choices(new), label=t("prefix", new),
-                          info=t("prefix_info", new)),
-                gr.update(label=t("adapter", new)), gr.update(label=t("adapter_upload", new)),
-                gr.update(label=t("text_a", new)), gr.update(label=t("text_b", new)),
-                gr.update(value=t("compare", new)), gr.update(label=t("base_score", new)),
-                gr.update(label=t("tuned_score", new)), gr.update(label=t("delta", new)),
-                gr.update(label=t("pairs_tab", new)), gr.update(label=t("list_tab", new)),
-                gr.update(label=t("pairs_table", new)), gr.update(value=t("compare_pairs", new)),
-                gr.update(label=t("list_table", new)), gr.update(value=t("compare_list", new)),
-            )
+            return [*L.updates(new), _status_md(new),
+                    gr.update(choices=prefix_choices(new), label=t("prefix", new),
+                              info=t("prefix_info", new))]
 
-        lang_radio.change(
-            relabel, [lang_radio],
-            [title, lang_radio, status, tab_sim, help_md, prefix, adapter, adapter_file, text_a,
-             text_b, compare, base_score, tuned_score, delta_score, tab_pairs, tab_list, pairs,
-             run_pairs, items, run_list],
-            api_visibility="private",
-        )
-        del examples
+        lang_radio.change(relabel, [lang_radio], [c for c, _, _ in L.items] + [status, prefix],
+                          **private)
         gr.api(api_score_pair, api_name="score_pair")
         gr.api(api_embed, api_name="embed")
     return demo
+
+
+def _field_input(name: str, value: object) -> gr.components.Component:
+    """A form field built from the TrainConfig field: its help text becomes the hint."""
+    meta = TRAIN_HELP[name]
+    if isinstance(value, bool):
+        return gr.Checkbox(value, label=name, info=meta, min_width=140)
+    return gr.Number(value, label=name, info=meta, min_width=140,
+                     precision=0 if name in INT_FIELDS else None)
 
 
 def _example_pairs() -> pd.DataFrame:

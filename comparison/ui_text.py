@@ -10,8 +10,8 @@ LANGS: tuple[str, ...] = ("ru", "en")
 
 TEXT: dict[str, dict[str, str]] = {
     "title": {
-        "ru": "# 🔍 LoRA Lens\nПосмотрите, что LoRA-адаптер меняет в модели, и обучите свой.",
-        "en": "# 🔍 LoRA Lens\nSee what a LoRA adapter changes in a model, and train your own.",
+        "ru": "# LoRA Lens\nПосмотрите, что LoRA-адаптер меняет в модели, и обучите свой.",
+        "en": "# LoRA Lens\nSee what a LoRA adapter changes in a model, and train your own.",
     },
     "lang": {"ru": "Язык / Language", "en": "Язык / Language"},
     "models": {"ru": "**Базовая модель:** {base}  \n**Адаптер:** {adapter}",
@@ -71,6 +71,54 @@ TEXT: dict[str, dict[str, str]] = {
         "ru": "Внутри категорий: {wb:.4f} → {wt:.4f}; между категориями: {bb:.4f} → {bt:.4f}",
         "en": "Within categories: {wb:.4f} → {wt:.4f}; between categories: {bb:.4f} → {bt:.4f}",
     },
+    "tab_train": {"ru": "Обучение", "en": "Training"},
+    "train_help": {
+        "ru": ("Загрузите свои тексты (txt, csv, tsv, xlsx, jsonl, parquet; utf-8 или cp1251). "
+               "Адаптер учится **TSDAE**: из каждого текста удаляется ~60 % слов, а модель учится "
+               "восстанавливать исходный текст по вектору испорченного. Меток не нужно. Обучаются "
+               "только маленькие матрицы LoRA; база загружена в 4 бита (QLoRA), если это возможно."),
+        "en": ("Upload your texts (txt, csv, tsv, xlsx, jsonl, parquet; utf-8 or cp1251). The "
+               "adapter learns with **TSDAE**: ~60% of the words of each text are deleted and the "
+               "model learns to rebuild the text from the damaged text's vector. No labels needed. "
+               "Only the small LoRA matrices train; the base is loaded in 4 bits (QLoRA) when possible."),
+    },
+    "corpus": {"ru": "Корпус", "en": "Corpus"},
+    "text_column": {"ru": "Колонка с текстом", "en": "Text column"},
+    "preview": {"ru": "Просмотр: чистый текст → зашумлённый (так его видит энкодер)",
+                "en": "Preview: clean text → noisy text (what the encoder sees)"},
+    "preview_md": {
+        "ru": "**{n_texts}** текстов после очистки (из {n_raw}); кодировка **{encoding}**; колонка **{text_column}**",
+        "en": "**{n_texts}** texts after cleaning (of {n_raw}); encoding **{encoding}**; column **{text_column}**",
+    },
+    "preset": {"ru": "Пресет", "en": "Preset"},
+    "advanced": {"ru": "Параметры", "en": "Settings"},
+    "start": {"ru": "Начать обучение", "en": "Start training"},
+    "cancel": {"ru": "Остановить", "en": "Cancel"},
+    "cancelled": {"ru": "Остановка после текущего шага…", "en": "Stopping after the current step…"},
+    "nothing_to_cancel": {"ru": "Обучение не запущено.", "en": "No training is running."},
+    "queued": {"ru": "⏳ В очереди: впереди {n} обучени(е/я). Одновременно идёт только одно.",
+               "en": "⏳ Queued: {n} training(s) ahead of you. Only one runs at a time."},
+    "starting": {"ru": "Загрузка модели для обучения…", "en": "Loading the model for training…"},
+    "progress": {"ru": "Шаг **{step}/{total}** · эпоха {epoch:.2f} · loss **{loss}** · прошло {elapsed} · осталось ≈ {eta}",
+                 "en": "Step **{step}/{total}** · epoch {epoch:.2f} · loss **{loss}** · elapsed {elapsed} · ETA ≈ {eta}"},
+    "result": {"ru": "Результат", "en": "Result"},
+    "done_md": {
+        "ru": "**{status}** за {elapsed}: {steps} шагов, {n} текстов. Режим: {mode}. Адаптер сохранён: {saved}.",
+        "en": "**{status}** in {elapsed}: {steps} steps, {n} texts. Mode: {mode}. Adapter saved: {saved}.",
+    },
+    "download": {"ru": "Скачать адаптер (.zip)", "en": "Download adapter (.zip)"},
+    "use_in_sim": {"ru": "Использовать во вкладке «Сходство»", "en": "Use in the Similarity tab"},
+    "used": {"ru": "Адаптер подключён во вкладке «Сходство».", "en": "Adapter attached in the Similarity tab."},
+    "no_trained": {"ru": "Сначала обучите адаптер.", "en": "Train an adapter first."},
+    "hub_push": {"ru": "Отправить в Hugging Face Hub", "en": "Push to the Hugging Face Hub"},
+    "hub_token": {"ru": "Токен (write)", "en": "Token (write)"},
+    "hub_repo": {"ru": "Репозиторий (user/name)", "en": "Repository (user/name)"},
+    "hub_private": {"ru": "Приватный", "en": "Private"},
+    "push": {"ru": "Отправить", "en": "Push"},
+    "eval": {"ru": "Оценка до/после на ваших размеченных данных", "en": "Before/after evaluation on your labelled data"},
+    "eval_file": {"ru": "CSV: query, positive, hard_negative (или text, group)",
+                  "en": "CSV: query, positive, hard_negative (or text, group)"},
+    "eval_run": {"ru": "Оценить", "en": "Evaluate"},
     "no_adapter": {"ru": "без адаптера", "en": "no adapter"},
     "adapter_added": {"ru": "Адаптер «{label}» подключён.", "en": "Adapter '{label}' attached."},
     "heat_base": {"ru": "База", "en": "Base"},
