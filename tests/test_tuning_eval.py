@@ -1,6 +1,7 @@
 """Retrieval metrics: known answers on hand-made vectors, and base vs adapter from one model."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +62,27 @@ def test_evaluate_base_and_adapter_from_one_model(tiny_encoder: Path, tmp_path: 
                  ).to_csv(groups, index=False)
     g = evaluate(tiny_encoder, out, groups)
     assert g.notna().all().all() and ((g["recall@1"] >= 0) & (g["recall@1"] <= 1)).all()
+
+
+def test_cli_trains_and_writes_dev_metrics_into_the_card(tiny_encoder: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from tuning.cli import cli
+
+    corpus = tmp_path / "c.csv"
+    pd.DataFrame({"sku": range(6), "title": ["смартфон apple iphone", "кофемашина nespresso",
+                                             "наушники xiaomi белый", "умные часы samsung",
+                                             "чайник белый для дома", "пылесос samsung"]}).to_csv(corpus, index=False)
+    dev = tmp_path / "dev.csv"
+    pd.DataFrame({"query": ["телефон apple", "часы samsung"], "positive": ["смартфон apple", "умные часы"],
+                  "hard_negative": ["чайник apple", "наушники samsung"]}).to_csv(dev, index=False)
+    out = tmp_path / "adapter"
+    code = cli(["train", "--corpus", str(corpus), "--out", str(out), "--base", str(tiny_encoder),
+                "--no-use-4bit", "--r", "2", "--batch-size", "3", "--max-steps", "2", "--dev", str(dev)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "6 texts from column 'title'" in printed and '"status": "completed"' in printed
+    log = json.loads((out / "training_log.json").read_text())
+    assert set(log["dev_metrics"]) == {"dev_set", "base", "base + adapter"}
+    assert "| model | recall@1 |" in (out / "README.md").read_text()
+    assert cli(["eval", "--adapter", str(out), "--dev", str(dev), "--base", str(tiny_encoder)]) == 0
+    assert "base + adapter" in capsys.readouterr().out

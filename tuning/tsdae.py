@@ -48,18 +48,42 @@ def corpus_vocab(tokenizer: PreTrainedTokenizerBase, texts: list[str], max_lengt
     return sorted(ids)
 
 
-class CrossAttention(nn.Module):
-    """Decoder cross-attention over a single memory vector (value + output projection)."""
+def _frozen_weight(module: nn.Module) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """fp32 copy of a (LoRA-wrapped, possibly 4-bit) Linear's frozen base weight and bias."""
+    base = getattr(module, "base_layer", module)
+    weight = base.weight
+    if type(weight).__name__ == "Params4bit":
+        import bitsandbytes.functional as bnbf
 
-    def __init__(self, hidden: int, dropout: float, eps: float, init_std: float) -> None:
+        weight = bnbf.dequantize_4bit(weight.data, weight.quant_state)
+    bias = base.bias.detach().float().clone() if base.bias is not None else None
+    return weight.detach().float().clone(), bias
+
+
+class CrossAttention(nn.Module):
+    """Decoder cross-attention over a single memory vector (value + output projection).
+
+    Initialised as a copy of the layer's own self-attention value / output projection and
+    LayerNorm: the sentence vector then enters each layer as an attended token would, so the
+    encoder gets a useful gradient from the first step. (A random 0.02-std init, as HF gives a
+    fresh cross-attention, makes the path a product of two near-zero matrices and measurably
+    stalls short CPU runs.)
+    """
+
+    def __init__(self, layer: nn.Module, dropout: float, eps: float) -> None:
         super().__init__()
+        hidden = layer.attention.output.LayerNorm.normalized_shape[0]
         self.value = nn.Linear(hidden, hidden)
         self.dense = nn.Linear(hidden, hidden)
         self.LayerNorm = nn.LayerNorm(hidden, eps=eps)
         self.dropout = nn.Dropout(dropout)
-        for lin in (self.value, self.dense):
-            nn.init.normal_(lin.weight, std=init_std)
-            nn.init.zeros_(lin.bias)
+        with torch.no_grad():
+            for mine, theirs in ((self.value, layer.attention.self.value),
+                                 (self.dense, layer.attention.output.dense)):
+                weight, bias = _frozen_weight(theirs)
+                mine.weight.copy_(weight)
+                mine.bias.copy_(bias if bias is not None else torch.zeros(hidden))
+            self.LayerNorm.load_state_dict(layer.attention.output.LayerNorm.state_dict())
 
     def forward(self, hidden: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
         context = self.dense(self.value(memory)).unsqueeze(1)  # (B, 1, H) broadcast over tokens
@@ -82,8 +106,8 @@ class TSDAELoss(nn.Module):
         self.heads = cfg.num_attention_heads
         self.attn_dropout = cfg.attention_probs_dropout_prob
         self.cross = nn.ModuleList(
-            CrossAttention(cfg.hidden_size, cfg.hidden_dropout_prob, cfg.layer_norm_eps,
-                           cfg.initializer_range) for _ in range(cfg.num_hidden_layers))
+            CrossAttention(layer, cfg.hidden_dropout_prob, cfg.layer_norm_eps)
+            for layer in base.encoder.layer)
         vocab_size = base.embeddings.word_embeddings.weight.shape[0]
         ids = torch.arange(vocab_size) if vocab_ids is None else torch.tensor(sorted(set(vocab_ids)))
         lookup = torch.full((vocab_size,), -100, dtype=torch.long)
