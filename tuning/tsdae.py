@@ -13,7 +13,8 @@ self-attention q/k/v + output, FFN, LayerNorms — including their LoRA wrappers
 only new weights are the per-layer cross-attention and the output layer's bias and
 temperature. The output layer is tied to the frozen word-embedding rows of the corpus'
 sub-vocabulary (token ids that occur in the corpus + specials), which is ~50x smaller than
-the full vocabulary for a product corpus.
+the full vocabulary for a product corpus; its logits are cosine similarities times a learnt
+temperature, plus a bias initialised to the corpus' log unigram prior.
 
 Cross-attention attends to ONE memory vector (the pooled sentence embedding, as in the
 paper), so its softmax is identically 1 and its query/key projections would get no gradient;
@@ -24,11 +25,14 @@ tokenised clean texts (no prefix) the decoder must reconstruct. Output: mean tok
 
 Example::
 
-    loss_fn = TSDAELoss(peft_encoder, vocab_ids=corpus_vocab(tok, texts, 32))
+    loss_fn = TSDAELoss(peft_encoder, corpus_vocab(tok, texts, 32))
     loss = loss_fn(tok(noisy, ...), tok(clean, ...)); loss.backward()
 """
 from __future__ import annotations
 
+
+import math
+from collections import Counter
 
 import torch
 from torch import nn
@@ -38,14 +42,19 @@ from transformers import PreTrainedTokenizerBase
 from tuning.model import pool
 
 
-def corpus_vocab(tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int) -> list[int]:
-    """Sorted token ids occurring in the (truncated) corpus, plus every special token."""
-    ids: set[int] = set(tokenizer.all_special_ids)
+def corpus_vocab(tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int) -> dict[int, int]:
+    """Token id -> count in the (truncated) corpus, plus every special token (count >= 0).
+
+    The keys are the decoder's sub-vocabulary; the counts initialise its output bias to the
+    corpus' log unigram prior, so the decoder does not spend the first hundreds of steps
+    learning token frequencies and its gradient goes into using the sentence vector.
+    """
+    counts: Counter[int] = Counter({i: 0 for i in tokenizer.all_special_ids})
     for start in range(0, len(texts), 1024):
         enc = tokenizer(texts[start:start + 1024], truncation=True, max_length=max_length)
         for row in enc["input_ids"]:
-            ids.update(row)
-    return sorted(ids)
+            counts.update(row)
+    return dict(sorted(counts.items()))
 
 
 def _frozen_weight(module: nn.Module) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -93,7 +102,7 @@ class CrossAttention(nn.Module):
 class TSDAELoss(nn.Module):
     """Denoising auto-encoder loss; the encoder's modules are shared with the decoder."""
 
-    def __init__(self, encoder: nn.Module, vocab_ids: list[int] | None = None,
+    def __init__(self, encoder: nn.Module, vocab: dict[int, int] | None = None,
                  pooling: str = "mean") -> None:
         super().__init__()
         base = encoder.get_base_model() if hasattr(encoder, "get_base_model") else encoder
@@ -109,13 +118,17 @@ class TSDAELoss(nn.Module):
             CrossAttention(layer, cfg.hidden_dropout_prob, cfg.layer_norm_eps)
             for layer in base.encoder.layer)
         vocab_size = base.embeddings.word_embeddings.weight.shape[0]
-        ids = torch.arange(vocab_size) if vocab_ids is None else torch.tensor(sorted(set(vocab_ids)))
+        ids = torch.arange(vocab_size) if vocab is None else torch.tensor(sorted(vocab))
         lookup = torch.full((vocab_size,), -100, dtype=torch.long)
         lookup[ids] = torch.arange(len(ids))
         self.register_buffer("vocab_ids", ids, persistent=False)
         self.register_buffer("to_sub", lookup, persistent=False)
-        self.bias = nn.Parameter(torch.zeros(len(ids)))
-        self.log_scale = nn.Parameter(torch.zeros(()))  # learnt output temperature
+        prior = torch.zeros(len(ids)) if vocab is None else torch.tensor(
+            [float(vocab[i]) for i in sorted(vocab)])
+        self.bias = nn.Parameter(torch.log((prior + 1) / (prior + 1).sum()))
+        # Cosine logits with a learnt temperature: Adam moves a raw scale by ~lr per step, far
+        # too slowly for a short run to calibrate dot products of un-normalised embeddings.
+        self.log_scale = nn.Parameter(torch.tensor(math.log(20.0)))
 
     def decoder_parameters(self) -> list[nn.Parameter]:
         """The decoder-only weights (discarded after training)."""
@@ -142,8 +155,8 @@ class TSDAELoss(nn.Module):
             x = self._self_attention(layer, x)
             x = cross(x, sentence)
             x = layer.output(layer.intermediate(x), x)
-        table = self._base.embeddings.word_embeddings.weight[self.vocab_ids]
-        return F.linear(x, table) * self.log_scale.exp() + self.bias
+        table = F.normalize(self._base.embeddings.word_embeddings.weight[self.vocab_ids], dim=-1)
+        return F.linear(F.normalize(x, dim=-1), table) * self.log_scale.exp() + self.bias
 
     def forward(self, noisy: dict[str, torch.Tensor], target: dict[str, torch.Tensor]) -> torch.Tensor:
         sentence = self.encode(noisy["input_ids"], noisy["attention_mask"])
