@@ -6,10 +6,12 @@ scripts do, so every setting the UI has is on the CLI under the same name.
     python -m tuning train --corpus examples/products_corpus.csv --out runs/a --r 8
     python -m tuning eval --adapter runs/a --dev examples/dev_pairs.csv
 
-Several GPUs / processes (each process takes its shard of every epoch; only the main
-process writes the adapter):
+Under accelerate (the loop uses `Accelerator` for the device and DDP; each process takes
+its shard of every epoch, only the main process writes the adapter):
 
-    accelerate launch --num_processes 2 -m tuning train --corpus C --out DIR --no-use-4bit
+    accelerate launch --cpu -m tuning train --corpus C --out DIR          # one process (tested)
+    accelerate launch --multi_gpu --num_processes 2 -m tuning train --corpus C --out DIR \
+        --no-use-4bit                                                      # GPUs (untested here)
 """
 from __future__ import annotations
 
