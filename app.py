@@ -247,9 +247,14 @@ def apply_preset(name: str):
     return [getattr(cfg, f) for f in TRAIN_FIELDS]
 
 
-def start_training(file: str | None, text_column: str | None, *values, request: gr.Request):
+def start_training(file: str | None, text_column: str | None, lang: str, r: float,
+                   lora_alpha: float, lora_dropout: float, learning_rate: float, epochs: float,
+                   batch_size: float, max_length: float, deletion_ratio: float, use_4bit: bool,
+                   time_budget_s: float | None, max_steps: float | None, seed: float,
+                   request: gr.Request):
     """Train in the background queue and stream progress, loss curve and the result."""
-    lang, values = values[-1], values[:-1]
+    values = [r, lora_alpha, lora_dropout, learning_rate, epochs, batch_size, max_length,
+              deletion_ratio, use_4bit, time_budget_s, max_steps, seed]
     session = str(request.session_hash)
     if not file:
         raise gr.Error("Upload a corpus file first.")
@@ -296,8 +301,12 @@ def start_training(file: str | None, text_column: str | None, *values, request: 
                 n=job.n_texts, mode=res.mode_label or "-", saved="✅" if res.adapter_saved else "❌")
     if res.message:
         summary += f"  \n{res.message}"
-    zip_path, metrics = None, {"status": res.status, "steps": res.steps, "losses": res.losses,
-                               "mode": res.mode_label, "n_texts": job.n_texts}
+    zip_path = None
+    metrics = {"status": res.status, "steps": res.steps, "total_steps": res.total_steps,
+               "n_texts": job.n_texts, "mode": res.mode_label, "quantized": res.quantized,
+               "elapsed_s": round(res.elapsed_s, 1),
+               "first_loss": round(res.losses[0], 4) if res.losses else None,
+               "last_loss": round(res.losses[-1], 4) if res.losses else None}
     if res.adapter_saved and res.adapter_dir:
         zip_path = str(zip_adapter(Path(res.adapter_dir), _session_dir(request) / f"{out.name}.zip"))
     yield (zip_path, metrics, "", training_charts.loss_curve(steps, losses), summary,
@@ -489,7 +498,7 @@ def build(lang: str = "ru") -> gr.Blocks:
             show_preview, [preview_json, lang_radio], [preview_md, text_col, preview_table],
             **private)
         preset.change(apply_preset, [preset], fields, **private)
-        start.click(start_training, [corpus_file, text_col, *fields, lang_radio],
+        start.click(start_training, [corpus_file, text_col, lang_radio, *fields],
                     [zip_file, metrics_json, train_status, loss_plot, result_md, trained_dir],
                     api_name="train", concurrency_limit=8, concurrency_id="train")
         cancel.click(cancel_training, [lang_radio], [train_status], concurrency_limit=None,
