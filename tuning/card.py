@@ -45,6 +45,9 @@ def write_card(out_dir: Path, log: dict[str, Any], metrics: pd.DataFrame | None 
     config_rows = "\n".join(f"| {k} | `{v}` |" for k, v in cfg.items())
     metric_md = _markdown(metrics) if metrics is not None else (
         "_not evaluated (run `python -m tuning eval`)_")
+    dev = log.get("dev_metrics") or {}
+    dev_note = (f" (labelled dev set `{dev['dev_set']}`, never trained on; base and adapter "
+                "scored from one loaded model)") if dev.get("dev_set") else ""
     text = f"""---
 base_model: {log['base_model']}
 library_name: peft
@@ -73,7 +76,7 @@ base = AutoModel.from_pretrained("{log['base_model']}", add_pooling_layer=False)
 model = PeftModel.from_pretrained(base, "path/to/this/folder")
 ```
 
-## Metrics
+## Metrics{dev_note}
 
 {metric_md}
 
