@@ -25,7 +25,13 @@ from comparison.adapters import AdapterError, unpack_adapter  # noqa: E402
 from comparison.charts import similarity as sim_charts  # noqa: E402
 from comparison.charts import training as training_charts  # noqa: E402
 from comparison.dev_eval import evaluate_dev  # noqa: E402
-from comparison.runtime import DEFAULT_ADAPTER, EncoderService, parse_prefix  # noqa: E402
+from comparison.charts import explorer as exp_charts  # noqa: E402
+from comparison.explorer import ModelLoadError  # noqa: E402
+from comparison.explorer import anatomy as exp_anatomy  # noqa: E402
+from comparison.explorer import metrics as exp_metrics  # noqa: E402
+from comparison.explorer import probes as exp_probes  # noqa: E402
+from comparison.runtime import (DEFAULT_ADAPTER, EncoderService, ExplorerService,  # noqa: E402
+                                parse_prefix)
 from comparison.ui_text import LANGS, prefix_choices, t  # noqa: E402
 from tuning.config import PRESETS, TrainConfig  # noqa: E402
 from tuning.data import CorpusError, load_corpus  # noqa: E402
@@ -354,6 +360,98 @@ def evaluate_trained(dev_file: str | None, adapter_dir: str | None, prefix: str,
         raise gr.Error(str(exc)) from exc
 
 
+# ---------------------------------------------------------------- explorer tab handlers
+explorer_service = ExplorerService()
+EXPLORER_ERRORS = (ValueError, ModelLoadError)
+
+
+def _explorer(progress: gr.Progress | None = None):
+    try:
+        return explorer_service.get(_progress_cb(progress) if progress else None)
+    except Exception as exc:  # a failed load is a message, not a dead worker
+        raise gr.Error(f"Explorer model loading failed: {exc}") from exc
+
+
+def _exp_status(lang: str) -> str:
+    if not explorer_service.loaded:
+        return t("exp_not_loaded", lang)
+    ex = explorer_service.get()
+    return t("exp_models", lang, model=ex.model_label, adapter=ex.adapter_label)
+
+
+def load_explorer_ui(lang: str, progress: gr.Progress = gr.Progress()):
+    ex = _explorer(progress)
+    layers = int(ex.model.config.get_text_config().num_hidden_layers)
+    return _exp_status(lang), gr.update(maximum=layers - 1, value=layers - 1)
+
+
+def run_explorer(prompt: str, image, scale: float, top_k: float, max_new: float, layer: float,
+                 head: float, keywords: str, context: str, lang: str,
+                 progress: gr.Progress = gr.Progress()):
+    """All explorer views for one input: base and LoRA passes from the one shared model."""
+    ex = _explorer(progress)
+    if not (prompt or "").strip():
+        raise gr.Error("The prompt is empty.")
+    head_i = None if int(head) < 0 else int(head)
+    try:
+        progress(0.2, desc="base vs LoRA passes")
+        res = ex.explore(prompt, image=image, top_k=int(top_k), scale=float(scale),
+                         max_new_tokens=int(max_new))
+        layer_i = min(int(layer), res.attention_base.shape[0] - 1)
+        labels = [res.tokens[q] for q in res.queries]
+        att_b = exp_metrics.attention_matrix(res.attention_base, layer_i, head_i)
+        att_l = exp_metrics.attention_matrix(res.attention_lora, layer_i, head_i)
+        att_fig = exp_charts.attention_figure(att_b, att_l, labels, res.tokens,
+                                              title=f"Attention over tokens, layer {layer_i}")
+        img_fig = None
+        if image is not None and res.image_grid is not None:
+            row = lambda a: exp_metrics.attention_row(a, layer_i, head_i, -1)  # noqa: E731
+            img_fig = exp_charts.image_attention_figure(
+                image, exp_metrics.image_map(row(res.attention_base), res.image_positions,
+                                             res.image_grid),
+                exp_metrics.image_map(row(res.attention_lora), res.image_positions,
+                                      res.image_grid))
+        progress(0.6, desc="key words, anatomy, prompt vs LoRA")
+        words = [w for w in (keywords or "").split(",") if w.strip()]
+        kw_fig = (exp_charts.keyword_figure(exp_probes.keyword_probabilities(
+            ex, prompt, words, image=image, scale=float(scale), max_new_tokens=24))
+            if words else None)
+        anatomy = ex.anatomy(float(scale)) if ex.adapter_label != "none" else None
+        pvl_fig, verdict = None, ""
+        if (context or "").strip():
+            pvl = exp_probes.prompt_vs_lora(ex, prompt, context, top_k=int(top_k),
+                                            scale=float(scale))
+            pvl_fig, verdict = exp_charts.prompt_vs_lora_figure(pvl.table), pvl.verdict
+    except EXPLORER_ERRORS as exc:
+        raise gr.Error(str(exc)) from exc
+    return (
+        res.answers.get("base", ""), res.answers.get("lora", ""),
+        t("divergence", lang, kl=res.kl, js=res.js), exp_charts.top_k_figure(res.top_k),
+        kw_fig, att_fig, img_fig, exp_charts.layer_shift_figure(res.layer_shift),
+        exp_charts.anatomy_figure(exp_anatomy.norm_grid(anatomy)) if anatomy is not None else None,
+        exp_charts.singular_values_figure(anatomy) if anatomy is not None else None,
+        pvl_fig, verdict, _exp_status(lang),
+        gr.update(maximum=res.attention_base.shape[0] - 1, value=layer_i),
+    )
+
+
+def api_next_token(prompt: str, top_k: int = 10, scale: float = 1.0) -> dict:
+    """Top-k next tokens after `prompt`, base vs LoRA, with KL(LoRA ‖ base)."""
+    try:
+        return _explorer().next_token(prompt, top_k=int(top_k), scale=float(scale))
+    except EXPLORER_ERRORS as exc:
+        raise gr.Error(str(exc)) from exc
+
+
+def api_explore(prompt: str, top_k: int = 10, scale: float = 1.0, max_new_tokens: int = 32) -> dict:
+    """The full comparison as JSON: answers, top-k table, KL/JS, per-layer attention shift."""
+    try:
+        return _explorer().explore(prompt, top_k=int(top_k), scale=float(scale),
+                                   max_new_tokens=int(max_new_tokens)).to_json()
+    except EXPLORER_ERRORS as exc:
+        raise gr.Error(str(exc)) from exc
+
+
 # ---------------------------------------------------------------- layout
 class Labels:
     """Remembers which component shows which text, so the language switch can redo them all."""
@@ -478,6 +576,54 @@ def build(lang: str = "ru") -> gr.Blocks:
                         eval_btn = L(gr.Button(t("eval_run", lang)), "eval_run", "value")
                         eval_table = gr.Dataframe(interactive=False)
 
+            with L(gr.Tab(t("tab_exp", lang), id="explorer"), "tab_exp") as tab_exp:
+                L(gr.Markdown(t("exp_help", lang)), "exp_help", "value")
+                exp_status = gr.Markdown(t("exp_not_loaded", lang), elem_id="explorer-status")
+                with gr.Row():
+                    with gr.Column(scale=2):
+                        prompt = L(gr.Textbox("Кто такой Чебурашка?", label=t("prompt", lang),
+                                              max_length=2000, elem_id="exp-prompt"), "prompt")
+                        keywords = L(gr.Textbox("Чебурашка, Гена, животное",
+                                                label=t("keywords", lang)), "keywords")
+                        context = L(gr.Textbox(
+                            "Чебурашка — герой мультфильма, друг крокодила Гены.",
+                            label=t("context", lang)), "context")
+                    with gr.Column(scale=1):
+                        image = L(gr.Image(type="pil", label=t("image", lang), height=180),
+                                  "image")
+                with gr.Row():
+                    scale = L(gr.Slider(0, 2, 1, step=0.1, label=t("scale", lang),
+                                        elem_id="exp-scale"), "scale")
+                    top_k = L(gr.Slider(3, 30, 10, step=1, label=t("top_k", lang)), "top_k")
+                    max_new = L(gr.Slider(0, 128, 40, step=1, label=t("max_new", lang)), "max_new")
+                    layer = L(gr.Slider(0, 63, 0, step=1, label=t("layer", lang)), "layer")
+                    head = L(gr.Slider(-1, 31, -1, step=1, label=t("head", lang)), "head")
+                with gr.Row():
+                    load_btn = L(gr.Button(t("exp_load", lang), elem_id="exp-load"), "exp_load",
+                                 "value")
+                    explore_btn = L(gr.Button(t("explore", lang), variant="primary",
+                                              elem_id="exp-run"), "explore", "value")
+                with gr.Row():
+                    ans_base = L(gr.Textbox(label=t("answer_base", lang), lines=4,
+                                            interactive=False, elem_id="answer-base"),
+                                 "answer_base")
+                    ans_lora = L(gr.Textbox(label=t("answer_lora", lang), lines=4,
+                                            interactive=False, elem_id="answer-lora"),
+                                 "answer_lora")
+                divergence = gr.Markdown(elem_id="exp-divergence")
+                with gr.Row():
+                    topk_plot = gr.Plot(elem_id="plot-topk")
+                    kw_plot = gr.Plot(elem_id="plot-keywords")
+                att_plot = gr.Plot(elem_id="plot-attention")
+                img_plot = gr.Plot(elem_id="plot-image-attention")
+                with gr.Row():
+                    shift_plot = gr.Plot(elem_id="plot-layer-shift")
+                    anat_plot = gr.Plot(elem_id="plot-anatomy")
+                with gr.Row():
+                    sv_plot = gr.Plot(elem_id="plot-singular")
+                    pvl_plot = gr.Plot(elem_id="plot-prompt-vs-lora")
+                verdict_md = gr.Markdown(elem_id="exp-verdict")
+
         # ---- events: similarity
         demo.load(on_load, [lang_radio], [status, adapter])
         demo.unload(end_session)
@@ -508,6 +654,15 @@ def build(lang: str = "ru") -> gr.Blocks:
                        **private)
         eval_btn.click(evaluate_trained, [dev_file, trained_dir, prefix], [eval_table], **private)
 
+        # ---- events: explorer
+        exp_outputs = [ans_base, ans_lora, divergence, topk_plot, kw_plot, att_plot, img_plot,
+                       shift_plot, anat_plot, sv_plot, pvl_plot, verdict_md, exp_status, layer]
+        load_btn.click(load_explorer_ui, [lang_radio], [exp_status, layer], **private)
+        tab_exp.select(lambda lang: _exp_status(lang), [lang_radio], [exp_status], **private)
+        explore_btn.click(run_explorer, [prompt, image, scale, top_k, max_new, layer, head,
+                                         keywords, context, lang_radio], exp_outputs,
+                          concurrency_id="explorer", concurrency_limit=1, **private)
+
         def relabel(new: str):
             return [*L.updates(new), _status_md(new),
                     gr.update(choices=prefix_choices(new), label=t("prefix", new),
@@ -517,6 +672,8 @@ def build(lang: str = "ru") -> gr.Blocks:
                           **private)
         gr.api(api_score_pair, api_name="score_pair")
         gr.api(api_embed, api_name="embed")
+        gr.api(api_next_token, api_name="next_token", concurrency_id="explorer")
+        gr.api(api_explore, api_name="explore", concurrency_id="explorer")
     return demo
 
 

@@ -121,3 +121,33 @@ def parse_prefix(value: str | None) -> str:
     if found is None:
         raise ValueError(f"prefix must be 'query: ', 'passage: ' or '' (none), got {value!r}")
     return found
+
+
+class ExplorerService:
+    """Lazily loads the ONE explorer model (+ adapter) shared by all users of the app.
+
+    Model and adapter come from LORA_LENS_LM / LORA_LENS_LM_ADAPTER (Hub id or folder) or
+    the defaults: Qwen2.5-VL-3B-Instruct when the Hub is reachable, else the offline
+    Gemma 3 270M with the demo adapter shipped in examples/.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._explorer = None
+
+    def get(self, progress: Progress | None = None):
+        """The shared :class:`comparison.explorer.Explorer`, loaded on first use."""
+        if self._explorer is not None:
+            return self._explorer
+        with self._lock:
+            if self._explorer is None:
+                from comparison.explorer import load_explorer
+
+                self._explorer = load_explorer(os.environ.get("LORA_LENS_LM") or None,
+                                               os.environ.get("LORA_LENS_LM_ADAPTER") or None,
+                                               progress=progress)
+        return self._explorer
+
+    @property
+    def loaded(self) -> bool:
+        return self._explorer is not None

@@ -119,6 +119,43 @@ TEXT: dict[str, dict[str, str]] = {
     "eval_file": {"ru": "CSV: query, positive, hard_negative (или text, group)",
                   "en": "CSV: query, positive, hard_negative (or text, group)"},
     "eval_run": {"ru": "Оценить", "en": "Evaluate"},
+    "tab_exp": {"ru": "LoRA-эксплорер", "en": "LoRA explorer"},
+    "exp_help": {
+        "ru": ("Одна и та же языковая модель отвечает дважды: **без адаптера** и **с LoRA**. "
+               "Видно, как меняются ответ, вероятности следующего токена (и расхождение KL/JS), "
+               "вероятности ключевых слов, внимание по токенам (и по картинке для VL-модели), "
+               "в каких слоях внимание сдвинулось сильнее всего и куда адаптер «пишет» "
+               "(норма ΔW = scale·B·A по слоям и модулям q, k, v, o, MLP). "
+               "Ползунок «сила адаптера» масштабирует LoRA: 0 — база, 1 — как обучено, 2 — вдвое сильнее."),
+        "en": ("The same language model answers twice: **without the adapter** and **with LoRA**. "
+               "See how the answer, the next-token probabilities (and their KL/JS divergence), "
+               "key-word probabilities, attention over tokens (and over the image for a VL model) "
+               "change, which layers' attention moved most, and where the adapter writes "
+               "(norm of ΔW = scale·B·A per layer and module q, k, v, o, MLP). "
+               "The strength dial scales the LoRA: 0 = base, 1 = as trained, 2 = twice as strong."),
+    },
+    "exp_models": {"ru": "**Модель:** {model}  \n**Адаптер:** {adapter}",
+                   "en": "**Model:** {model}  \n**Adapter:** {adapter}"},
+    "exp_not_loaded": {"ru": "Модель загрузится при первом запуске (конвертация из PyPI-пакета — один раз, ~1–2 мин).",
+                       "en": "The model loads on first run (converted once from the PyPI package, ~1–2 min)."},
+    "exp_load": {"ru": "Загрузить модель", "en": "Load model"},
+    "prompt": {"ru": "Вопрос / промпт", "en": "Question / prompt"},
+    "image": {"ru": "Картинка (только для VL-модели)", "en": "Image (vision-language model only)"},
+    "scale": {"ru": "Сила адаптера", "en": "Adapter strength"},
+    "top_k": {"ru": "Top-k токенов", "en": "Top-k tokens"},
+    "max_new": {"ru": "Длина ответа (токенов)", "en": "Answer length (tokens)"},
+    "layer": {"ru": "Слой внимания", "en": "Attention layer"},
+    "head": {"ru": "Голова (-1 = среднее)", "en": "Head (-1 = mean)"},
+    "keywords": {"ru": "Ключевые слова (через запятую)", "en": "Key words (comma-separated)"},
+    "context": {"ru": "Контекст-промпт: может ли он заменить LoRA?",
+                "en": "Context prompt: can it imitate the LoRA?"},
+    "explore": {"ru": "Сравнить база vs LoRA", "en": "Compare base vs LoRA"},
+    "answer_base": {"ru": "Ответ базы", "en": "Base answer"},
+    "answer_lora": {"ru": "Ответ с LoRA", "en": "LoRA answer"},
+    "divergence": {
+        "ru": "Следующий токен: KL(LoRA‖база) = **{kl:.4f}**, JS = **{js:.4f}** (0 — распределения совпадают)",
+        "en": "Next token: KL(LoRA‖base) = **{kl:.4f}**, JS = **{js:.4f}** (0 = identical distributions)",
+    },
     "no_adapter": {"ru": "без адаптера", "en": "no adapter"},
     "adapter_added": {"ru": "Адаптер «{label}» подключён.", "en": "Adapter '{label}' attached."},
     "heat_base": {"ru": "База", "en": "Base"},
