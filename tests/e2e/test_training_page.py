@@ -1,0 +1,124 @@
+"""The Training tab in a real browser: upload, preview, train, download, use, cancel, errors.
+
+Why a browser and not only the API: the tab's value is the flow between components (the
+preview filling in, the progress line, the zip link, the hand-over to the Similarity tab),
+and that wiring lives in app.py's event bindings, which no unit test sees. Runs are kept
+to a few optimisation steps so the whole file takes well under a minute of training.
+"""
+from __future__ import annotations
+
+import io
+import re
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "examples" / "products_corpus.txt"
+TRAINING_TAB = re.compile("Обучение|Training")
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    lines = CORPUS.read_text(encoding="utf-8").splitlines()[:64]
+    path = tmp_path_factory.mktemp("corpus") / "small_corpus.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _open_training(page) -> None:
+    page.locator("#model-status").get_by_text("offline").wait_for()
+    page.get_by_role("tab", name=TRAINING_TAB).click()
+
+
+def _upload(page, path: Path) -> None:
+    page.locator("#corpus-file input[type=file]").set_input_files(str(path))
+
+
+def _set_field(page, name: str, value: int) -> None:
+    """Open the settings accordion (once) and type into the TrainConfig field `name`."""
+    field = page.get_by_label(name, exact=True)
+    if not field.is_visible():
+        page.get_by_text(re.compile("^(Параметры|Settings)$")).click()
+    field.fill(str(value))
+    field.press("Tab")  # gradio commits a Number on blur
+
+
+def _score(page, elem_id: str, different_from: str | None = None) -> str:
+    """The score box's text once it is non-empty (and, if given, no longer `different_from`)."""
+    page.wait_for_function(
+        "([id, old]) => { const el = document.querySelector('#' + id + ' textarea');"
+        " return el && el.value !== '' && el.value !== old; }", arg=[elem_id, different_from])
+    return page.locator(f"#{elem_id} textarea").input_value()
+
+
+def test_train_download_and_use_in_similarity(page, small_corpus: Path) -> None:
+    # the default adapter's tuned score, to tell it apart from the new adapter's later
+    page.locator("#model-status").get_by_text("offline").wait_for()
+    page.locator("#compare").click()
+    default_tuned = _score(page, "score-tuned")
+
+    _open_training(page)
+    _upload(page, small_corpus)
+    preview = page.locator("#corpus-preview")
+    preview.get_by_text("текстов").wait_for()
+    assert re.search(r"\b64\b", preview.inner_text())
+    assert "utf-8" in preview.inner_text()
+
+    _set_field(page, "max_steps", 4)
+    page.locator("#train-start").click()
+    result = page.locator("#train-result")
+    result.get_by_text("completed").wait_for(timeout=150_000)
+    assert re.search(r"\b4\b", result.inner_text())  # 4 steps
+
+    link = page.locator("#train-zip a[download]")
+    link.wait_for()
+    name = link.get_attribute("download")
+    assert name and name.endswith(".zip")
+    body = page.request.get(link.get_attribute("href")).body()
+    with zipfile.ZipFile(io.BytesIO(body)) as zf:
+        assert {"adapter_config.json", "adapter_model.safetensors"} <= set(zf.namelist())
+
+    page.locator("#train-use").click()
+    choice = page.locator("#adapter-choice input")
+    page.wait_for_function(
+        "stem => document.querySelector('#adapter-choice input').value === stem",
+        arg=name.removesuffix(".zip"))
+    assert choice.is_visible()  # we were taken back to the Similarity tab
+
+    old_base = page.locator("#score-base textarea").input_value()
+    page.locator("#compare").click()
+    tuned = _score(page, "score-tuned", different_from=default_tuned)
+    assert -1.0 <= float(tuned) <= 1.0
+    assert page.locator("#score-base textarea").input_value() == old_base  # same base model
+
+
+def test_cancel_stops_a_long_training(page) -> None:
+    _open_training(page)
+    _upload(page, CORPUS)  # 3360 texts: ~200 steps, minutes of work if not cancelled
+    page.locator("#corpus-preview").get_by_text("текстов").wait_for()
+    _set_field(page, "max_steps", 200)
+    page.locator("#train-start").click()
+    page.locator("#train-status").get_by_text(re.compile(r"Шаг|Step")).wait_for()
+    started = time.monotonic()
+    page.locator("#train-cancel").click()
+    result = page.locator("#train-result")
+    result.get_by_text("cancelled").first.wait_for(timeout=30_000)
+    assert time.monotonic() - started < 30
+    steps = int(re.search(r"(\d+) (шагов|steps)", result.inner_text()).group(1))
+    assert steps < 200
+
+
+def test_empty_csv_shows_a_clear_error(page, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    _open_training(page)
+    _upload(page, empty)
+    toast = page.locator(".toast-body").filter(has_text=re.compile("empty", re.I))
+    toast.first.wait_for(timeout=30_000)
+    assert "The file is empty" in toast.first.inner_text()
+    assert page.locator("#corpus-preview").inner_text().strip() == ""
