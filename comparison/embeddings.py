@@ -182,33 +182,47 @@ class DualEncoder:
 
     def embed(self, texts: list[str], prefix: str = "query: ", adapter: str | None = None) -> np.ndarray:
         """L2-normalised mean-pooled float32 vectors, one row per text (base if adapter is None)."""
+        return self._embed_many(texts, prefix, [adapter])[0]
+
+    def embed_both(
+        self, texts: list[str], prefix: str = "query: ", adapter: str | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(base, tuned) vectors; tuned is a copy of base when no adapter is given.
+
+        Each batch is tokenised once and run through the model twice (adapter off, then
+        on), so the comparison costs two forwards and nothing more.
+        """
+        if adapter is None:
+            base = self.embed(texts, prefix, None)
+            return base, base.copy()
+        base, tuned = self._embed_many(texts, prefix, [None, adapter])
+        return base, tuned
+
+    def _embed_many(self, texts: list[str], prefix: str,
+                    adapters: list[str | None]) -> list[np.ndarray]:
         inputs = [prefix + clean_text(t) for t in texts]
         # Batching texts of similar length wastes less compute on padding.
         order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
-        rows = []
+        rows: list[list[np.ndarray]] = [[] for _ in adapters]
         for start in range(0, len(inputs), BATCH_SIZE):
             batch = self._tokenizer(
                 [inputs[i] for i in order[start:start + BATCH_SIZE]], padding=True, truncation=True,
                 max_length=self.max_length, return_tensors="pt",
             )
             batch.pop("token_type_ids", None)
-            with self._lock:
-                states = self._forward(dict(batch), adapter)
-            mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
-            pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-            rows.append(torch.nn.functional.normalize(pooled.float(), dim=-1).numpy())
-        if not rows:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        out = np.empty((len(inputs), self.dim), dtype=np.float32)
-        out[order] = np.concatenate(rows)
-        return out
-
-    def embed_both(
-        self, texts: list[str], prefix: str = "query: ", adapter: str | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(base, tuned) vectors; tuned is a copy of base when no adapter is given."""
-        base = self.embed(texts, prefix, None)
-        return base, (self.embed(texts, prefix, adapter) if adapter is not None else base.copy())
+            mask = batch["attention_mask"].unsqueeze(-1).float()
+            for k, adapter in enumerate(adapters):
+                with self._lock:
+                    states = self._forward(dict(batch), adapter)
+                pooled = (states.float() * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+                rows[k].append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
+        outs = []
+        for parts in rows:
+            out = np.zeros((len(inputs), self.dim), dtype=np.float32)
+            if parts:
+                out[order] = np.concatenate(parts)
+            outs.append(out)
+        return outs
 
     @property
     def dim(self) -> int:
