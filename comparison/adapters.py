@@ -14,6 +14,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -124,12 +125,17 @@ def _extract_zip(upload: Path, dest: Path) -> None:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(m) as src, open(target, "wb") as out:
-                while chunk := src.read(1 << 20):
-                    written += len(chunk)
-                    if written > MAX_UNPACKED_BYTES:  # headers can lie about sizes
-                        raise AdapterError(f"zip unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB: refused")
-                    out.write(chunk)
+            try:
+                with archive.open(m) as src, open(target, "wb") as out:
+                    while chunk := src.read(1 << 20):
+                        written += len(chunk)
+                        if written > MAX_UNPACKED_BYTES:  # headers can lie about sizes
+                            raise AdapterError(f"zip unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB: refused")
+                        out.write(chunk)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+                # corrupt data, a lying size header (CRC check fails) or an exotic method
+                raise AdapterError(f"zip entry {m.filename!r} is damaged or uses an unsupported "
+                                   f"compression: refused ({exc})") from exc
 
 
 def unpack_adapter(upload: Path, work_dir: Path) -> Path:
