@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,10 +130,15 @@ def _read_table(path: Path, raw: bytes) -> tuple[pd.DataFrame, str | None]:
         return frame.astype(object).where(frame.notna(), None), encoding
     sep = "\t" if suffix == ".tsv" else _sniff_delimiter(text)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            on_bad_lines="skip", engine="python")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                                on_bad_lines="warn", engine="python")
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         raise CorpusError(f"Could not read the table: {exc}") from None
+    # Rows pandas skipped (a field over csv's 128 KB limit, a broken quote) are counted, so
+    # they are reported instead of vanishing without a trace.
+    frame.attrs["malformed"] = sum("Skipping line" in str(w.message) for w in caught)
     return frame, encoding
 
 
@@ -186,12 +192,18 @@ def load_corpus(path: Path, text_column: str | None = None,
     if len(frame) > limits.max_rows:
         raise CorpusError(f"The file has {len(frame):,} rows; the limit is {limits.max_rows:,}. "
                           "Take a sample or split the file.")
+    malformed = int(frame.attrs.get("malformed", 0))
+    if frame.empty and malformed:
+        raise CorpusError(f"None of the {malformed:,} rows could be read (a field longer than "
+                          f"{csv.field_size_limit():,} characters or a broken quote).")
     if frame.empty or frame.shape[1] == 0:
         raise CorpusError("The file has no rows (a header alone is not a corpus).")
     column = _pick_column(frame, text_column)
     raw_texts = ["" if v is None or (isinstance(v, float) and v != v) else str(v)
                  for v in frame[column].tolist()]
     texts, dropped = _filter(raw_texts, limits)
+    if malformed:
+        dropped["malformed"] = malformed
     if not texts:
         reasons = ", ".join(f"{k}: {v}" for k, v in dropped.items() if v)
         raise CorpusError(f"No usable texts in column {column!r} ({reasons}).")
