@@ -485,7 +485,7 @@ def build(lang: str = "ru") -> gr.Blocks:
                     adapter = L(gr.Dropdown([], label=t("adapter", lang), elem_id="adapter-choice"),
                                 "adapter")
                     adapter_file = L(gr.File(label=t("adapter_upload", lang), file_types=[".zip"],
-                                             height=90), "adapter_upload")
+                                             height=130), "adapter_upload")
                 with gr.Row(equal_height=True):
                     text_a = L(gr.Textbox(SEED_PAIRS[0][0], label=t("text_a", lang),
                                           max_length=1000, elem_id="text-a"), "text_a")

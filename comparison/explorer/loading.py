@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import psutil
 
-from comparison.base_encoder import cache_dir
+from comparison.base_encoder import BaseSource, cache_dir
 from comparison.hub import hub_reachable
 
 VLM_HUB_ID = "Qwen/Qwen2.5-VL-3B-Instruct"
@@ -34,25 +34,12 @@ Progress = Callable[[float, str], None]
 _convert_lock = threading.Lock()
 
 
+# Same shape as the encoder's source (where the weights are + a label for people): one class.
+ModelSource = BaseSource
+
+
 class ModelLoadError(RuntimeError):
     """The explorer's model cannot be found or loaded; the message is shown as is."""
-
-
-@dataclass(frozen=True)
-class ModelSource:
-    """Where a model's files are and how to describe that to a person."""
-
-    path: str
-    kind: Literal["local", "hub", "offline"]
-    label: str
-
-    def __post_init__(self) -> None:
-        if not self.path:
-            raise ValueError("path: must not be empty")
-        if self.kind not in ("local", "hub", "offline"):
-            raise ValueError(f"kind: must be local, hub or offline, not {self.kind!r}")
-        if not self.label:
-            raise ValueError("label: must not be empty")
 
 
 @dataclass
