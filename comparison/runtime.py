@@ -9,6 +9,7 @@ being retried by each of them in a loop. Session-owned adapters are named
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,27 @@ from comparison.embeddings import DualEncoder
 
 Progress = Callable[[float, str], None]
 DEFAULT_ADAPTER = "default"
+# Gradio's browser client sends 11 base-36 characters, gradio_client a uuid4; anything else
+# ("..", "a/b", "") is a hand-made request and must never become part of a path or a name.
+SESSION_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class SessionError(ValueError):
+    """A session id that could escape its folder or impersonate another session's prefix."""
+
+
+def check_session(session: str) -> str:
+    """`session` unchanged if it is a plain id, else SessionError (it comes from the client)."""
+    if not isinstance(session, str) or not SESSION_RE.fullmatch(session):
+        raise SessionError("This session id is not valid; reload the page.")
+    return session
+
+
+def session_dir(root: Path, session: str) -> Path:
+    """The session's private folder under `root` (created), never a path outside it."""
+    d = Path(root) / check_session(session)
+    d.mkdir(parents=True, exist_ok=True)
+    return d
 
 
 @dataclass(frozen=True)
@@ -88,13 +110,13 @@ class EncoderService:
     def add_session_adapter(self, session: str, label: str, path: Path) -> tuple[str, AdapterInfo]:
         """Attach an adapter that only `session` will see; returns its internal name."""
         enc = self.get()
-        name = f"{session}/{label}"
+        name = f"{check_session(session)}/{label}"
         return name, enc.add_adapter(name, str(path), label)
 
     def drop_session(self, session: str) -> None:
         """Forget every adapter of a session that ended (its files are deleted elsewhere)."""
         enc = self._encoder
-        if enc is None:
+        if enc is None or not SESSION_RE.fullmatch(str(session)):
             return
         for name in [n for n in enc.adapters if n.startswith(f"{session}/")]:
             enc.remove_adapter(name)
