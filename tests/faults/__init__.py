@@ -1,0 +1,1 @@
+"""Fault suite: hostile files, bad input, many users, cancel and offline (GUIDE §5)."""
