@@ -121,7 +121,8 @@ def test_train_returns_a_loadable_peft_adapter(client: Client, small_corpus: Pat
     lora_b = [p for n, p in model.named_parameters() if "lora_B" in n]
     assert lora_b and any(p.abs().sum() > 0 for p in lora_b)  # trained, not the zero init
 
-    batch = {"input_ids": torch.tensor([[0, 9060, 2]]), "attention_mask": torch.ones(1, 3, dtype=torch.long)}
+    batch = {"input_ids": torch.tensor([[0, 9060, 2]]),
+             "attention_mask": torch.ones(1, 3, dtype=torch.long)}
     with torch.no_grad():
         tuned = model(**batch).last_hidden_state
         with model.disable_adapter():
