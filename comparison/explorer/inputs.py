@@ -17,6 +17,18 @@ import torch
 
 PromptFormat = Literal["qa", "chat", "raw"]
 QA_TEMPLATE = "Вопрос: {question}\nОтвет:"
+# The UI box stops at 2000 characters, but /next_token and /explore take any string; a 100k
+# prompt would make every pass (and the captured attention, quadratic in length) a DoS.
+MAX_PROMPT_CHARS = 2000
+
+
+def check_prompt(question: str) -> str:
+    """`question` if it is non-empty text of at most MAX_PROMPT_CHARS, else ValueError."""
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError("prompt: must not be empty")
+    if len(question) > MAX_PROMPT_CHARS:
+        raise ValueError(f"prompt: at most {MAX_PROMPT_CHARS} characters, got {len(question)}")
+    return question
 
 
 @dataclass
@@ -66,8 +78,7 @@ def token_labels(tokenizer: Any, ids: list[int]) -> list[str]:
 def encode_text(tokenizer: Any, question: str, fmt: PromptFormat = "qa",
                 device: Any = "cpu") -> Encoded:
     """Inputs for a text LM (BOS added by the tokenizer, as in training)."""
-    if not question or not question.strip():
-        raise ValueError("prompt: must not be empty")
+    check_prompt(question)
     text = format_prompt(tokenizer, question, fmt)
     special = fmt != "chat"  # a chat template already carries BOS
     batch = tokenizer(text, return_tensors="pt", add_special_tokens=special)
@@ -107,8 +118,7 @@ class VisionTextProcessor:
 def encode_vlm(processor: VisionTextProcessor, model_config: Any, question: str, image: Any | None,
                device: Any = "cpu") -> Encoded:
     """Inputs for a Qwen2-VL-style model: chat template, image patches, expanded pad tokens."""
-    if not question or not question.strip():
-        raise ValueError("prompt: must not be empty")
+    check_prompt(question)
     content: list[dict[str, str]] = [{"type": "image"}] if image is not None else []
     content.append({"type": "text", "text": question.strip()})
     tok = processor.tokenizer
