@@ -7,6 +7,7 @@ values with a `ValueError` that names the field, because the UI shows the messag
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -58,8 +59,9 @@ class TrainConfig:
         if isinstance(self.target_modules, str):
             self.target_modules = [t.strip() for t in self.target_modules.split(",") if t.strip()]
         checks: list[tuple[str, bool, str]] = [
-            ("r", isinstance(self.r, int) and 1 <= self.r <= 512, "must be an integer in 1..512"),
-            ("lora_alpha", self.lora_alpha > 0, "must be > 0"),
+            ("r", isinstance(self.r, int) and not isinstance(self.r, bool) and 1 <= self.r <= 512,
+             "must be an integer in 1..512"),
+            ("lora_alpha", 0 < self.lora_alpha < math.inf, "must be a finite number > 0"),
             ("lora_dropout", 0 <= self.lora_dropout < 1, "must be in [0, 1)"),
             ("target_modules", bool(self.target_modules) and all(
                 isinstance(t, str) and t.isidentifier() for t in self.target_modules),
