@@ -212,6 +212,7 @@ def api_embed(texts: str, prefix: str = "query: ") -> dict:
 
 
 # ---------------------------------------------------------------- training tab handlers
+NO_LIMIT_ZERO = ("max_steps", "time_budget_s")  # a number box cannot be empty: 0 = no limit
 TRAIN_FIELDS = ["r", "lora_alpha", "lora_dropout", "learning_rate", "epochs", "batch_size",
                 "max_length", "deletion_ratio", "use_4bit", "time_budget_s", "max_steps", "seed"]
 jobs = TrainingQueue(slots=1)
@@ -250,7 +251,8 @@ def show_preview(info: dict | None, lang: str):
 
 def apply_preset(name: str):
     cfg = TrainConfig.from_dict(PRESETS.get(name, {}))
-    return [getattr(cfg, f) for f in TRAIN_FIELDS]
+    values = [getattr(cfg, f) for f in TRAIN_FIELDS]
+    return [0 if v is None and f in NO_LIMIT_ZERO else v for f, v in zip(TRAIN_FIELDS, values)]
 
 
 def start_training(file: str | None, text_column: str | None, lang: str, r: float,
@@ -267,7 +269,7 @@ def start_training(file: str | None, text_column: str | None, lang: str, r: floa
     try:
         corpus = load_corpus(Path(file), text_column or None)
         cfg = TrainConfig.from_dict({k: v for k, v in zip(TRAIN_FIELDS, values)
-                                     if v not in (None, "")})
+                                     if v not in (None, "") and not (k in NO_LIMIT_ZERO and v == 0)})
     except (CorpusError, ValueError) as exc:
         raise gr.Error(str(exc)) from exc
     base = _encoder().base
@@ -282,7 +284,7 @@ def start_training(file: str | None, text_column: str | None, lang: str, r: floa
     while not job.done.wait(0.7):
         reports = job.drain()
         for p in reports:
-            if p.loss is not None:
+            if p.loss is not None and (not steps or p.step > steps[-1]):
                 steps.append(p.step)
                 losses.append(p.loss)
         ahead = jobs.ahead_of(job)
@@ -297,7 +299,7 @@ def start_training(file: str | None, text_column: str | None, lang: str, r: floa
         yield (gr.update(), gr.update(), line,
                training_charts.loss_curve(steps, losses) if reports else gr.update(), gr.update(), None)
     for p in job.drain():
-        if p.loss is not None:
+        if p.loss is not None and (not steps or p.step > steps[-1]):
             steps.append(p.step)
             losses.append(p.loss)
     if job.error or job.result is None:
@@ -625,9 +627,9 @@ def build(lang: str = "ru") -> gr.Blocks:
                 verdict_md = gr.Markdown(elem_id="exp-verdict")
 
         # ---- events: similarity
-        demo.load(on_load, [lang_radio], [status, adapter])
-        demo.unload(end_session)
         private = {"api_visibility": "private"}
+        demo.load(on_load, [lang_radio], [status, adapter], **private)
+        demo.unload(end_session)
         compare.click(score_one, [text_a, text_b, prefix, adapter],
                       [base_score, tuned_score, delta_score], **private)
         run_pairs.click(score_table, [pairs, prefix, adapter, lang_radio],
@@ -679,10 +681,11 @@ def build(lang: str = "ru") -> gr.Blocks:
 
 def _field_input(name: str, value: object) -> gr.components.Component:
     """A form field built from the TrainConfig field: its help text becomes the hint."""
-    meta = TRAIN_HELP[name]
+    meta = TRAIN_HELP[name] + (" 0 = no limit." if name in NO_LIMIT_ZERO else "")
     if isinstance(value, bool):
         return gr.Checkbox(value, label=name, info=meta, min_width=140)
-    return gr.Number(value, label=name, info=meta, min_width=140,
+    return gr.Number(0 if value is None and name in NO_LIMIT_ZERO else value, label=name,
+                     info=meta, min_width=140,
                      precision=0 if name in INT_FIELDS else None)
 
 
