@@ -30,13 +30,18 @@ MAX_TOKENS = 512
 
 
 def clean_text(text: str) -> str:
-    """Control characters become spaces (tabs, newlines) or vanish; whitespace is collapsed."""
+    """Control characters become spaces (tabs, newlines) or vanish; whitespace is collapsed.
+
+    Invisible format characters (zero-width space, BOM, bidi overrides, soft hyphen) vanish
+    too — a zero-width space becomes a space, as the corpus cleaner does — so a title pasted
+    from a web page scores exactly like the same title typed by hand.
+    """
     chars = []
     for ch in str(text):
         cat = unicodedata.category(ch)
-        if ch.isspace():
+        if ch.isspace() or ch == "\u200b":
             chars.append(" ")
-        elif cat not in ("Cc", "Cs"):
+        elif cat not in ("Cc", "Cs", "Cf"):
             chars.append(ch)
     return " ".join("".join(chars).split())
 
