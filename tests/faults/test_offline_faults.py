@@ -1,0 +1,121 @@
+"""Offline and degraded machines: no Hub, no 4-bit backend, a training cancelled mid-way.
+
+Why: a free Space can lose the Hub, and a CPU box may have a bitsandbytes without a
+working CPU kernel. In both cases the app must carry on with the offline default or with
+plain LoRA — and say so in the label — instead of hanging or crashing. The Hub here is a
+closed port on 127.0.0.1 (no traffic leaves the machine), and no offline flag is set, so
+the real network probe runs.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import comparison.base_encoder as base_mod
+from comparison import hub
+from comparison.adapters import default_adapter
+from tuning import model as model_mod
+from tuning.config import TrainConfig
+from tuning.jobs import TrainingQueue
+from tuning.train import train
+
+pytestmark = pytest.mark.fault
+
+TEXTS = ["смартфон apple iphone 15 pro", "кофемашина nespresso для дома", "наушники xiaomi белый",
+         "умные часы samsung", "ноутбук для детей черный", "чайник белый для дома",
+         "пылесос samsung черный", "кроссовки для детей белый"]
+
+
+@pytest.fixture()
+def hub_down(monkeypatch: pytest.MonkeyPatch):
+    """The Hub endpoint is a loopback port nobody listens on; the offline flags are unset."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends: connections are refused
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "LORA_LENS_BASE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    hub.reset_cache()
+    yield
+    hub.reset_cache()
+
+
+def test_unreachable_hub_is_detected_quickly(hub_down) -> None:
+    t0 = time.monotonic()
+    assert hub.offline_forced() is False
+    assert hub.hub_reachable(timeout=2.0) is False
+    assert time.monotonic() - t0 < 2.5
+
+
+def test_unreachable_hub_gives_the_labelled_offline_defaults(hub_down, monkeypatch) -> None:
+    offline = base_mod.BaseSource(path="/offline/e5", kind="offline", label=base_mod.OFFLINE_LABEL)
+    monkeypatch.setattr(base_mod, "offline_base", lambda progress=None: offline)
+    src = base_mod.resolve_base()
+    assert src is offline and "offline" in src.label.lower()
+    path, label = default_adapter()
+    assert Path(path).name == "e5-products-tsdae" and label.startswith("example:")
+
+
+def test_no_4bit_backend_falls_back_to_labelled_plain_lora(tiny_encoder: Path, tmp_path: Path,
+                                                           monkeypatch) -> None:
+    """bitsandbytes that cannot even be imported (None in sys.modules makes import fail)."""
+    monkeypatch.delenv("LORA_LENS_NO_4BIT", raising=False)
+    monkeypatch.setitem(sys.modules, "bitsandbytes", None)
+    model_mod.probe_4bit.cache_clear()
+    try:
+        cfg = TrainConfig(r=4, lora_alpha=8.0, batch_size=4, max_length=16, max_steps=1,
+                          use_4bit=True, seed=0)
+        res = train(cfg, TEXTS, str(tiny_encoder), tmp_path / "a")
+    finally:
+        model_mod.probe_4bit.cache_clear()
+    assert res.status == "completed" and res.adapter_saved and not res.quantized
+    assert res.mode_label.startswith("plain LoRA (no 4-bit backend: ModuleNotFoundError")
+    assert res.mode_label in (tmp_path / "a" / "README.md").read_text()
+
+
+def test_cancel_through_the_queue_stops_within_one_step(tiny_encoder: Path, tmp_path: Path) -> None:
+    """Cancel from 'another click' while the job runs: stops after the current step, says so."""
+    jobs = TrainingQueue(slots=1)
+    cfg = TrainConfig(r=4, lora_alpha=8.0, batch_size=2, max_length=16, epochs=50,
+                      use_4bit=False, seed=0)
+    job = jobs.submit("k3j9x0q2m1a", cfg, TEXTS, str(tiny_encoder), tmp_path / "run")
+    seen: list[int] = []
+    deadline = time.monotonic() + 60
+    while not seen and time.monotonic() < deadline:
+        seen += [p.step for p in job.drain() if p.step > 0]
+        time.sleep(0.02)
+    assert seen, "training never reported a step"
+    cancelled_at = max(seen)
+    assert jobs.cancel("k3j9x0q2m1a") is True
+    assert job.done.wait(60)
+    res = job.result
+    assert job.error is None and res is not None
+    assert res.status == "cancelled" and res.adapter_saved
+    assert cancelled_at <= res.steps <= cancelled_at + 2  # the step in flight (+ one report lag)
+    assert res.steps < res.total_steps
+    log = json.loads((tmp_path / "run" / "training_log.json").read_text())
+    assert log["status"] == "cancelled"
+    assert jobs.active("k3j9x0q2m1a") is None
+
+
+def test_probe_survives_a_hub_that_accepts_but_never_answers(monkeypatch) -> None:
+    """A listening socket that never speaks: the TCP probe only connects, so it answers."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    try:
+        for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+            monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{srv.getsockname()[1]}")
+        hub.reset_cache()
+        t0 = time.monotonic()
+        assert hub.hub_reachable(timeout=2.0) is True
+        assert time.monotonic() - t0 < 2.5
+    finally:
+        srv.close()
+        hub.reset_cache()
