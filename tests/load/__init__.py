@@ -1,0 +1,1 @@
+"""Bounded load tests against an app on this machine (loopback only)."""
