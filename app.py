@@ -13,6 +13,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import random  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 from dataclasses import fields as dc_fields  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -31,7 +32,8 @@ from comparison.explorer import anatomy as exp_anatomy  # noqa: E402
 from comparison.explorer import metrics as exp_metrics  # noqa: E402
 from comparison.explorer import probes as exp_probes  # noqa: E402
 from comparison.runtime import (DEFAULT_ADAPTER, EncoderService, ExplorerService,  # noqa: E402
-                                parse_prefix)
+                                SessionError, check_session, parse_prefix, session_dir,
+                                sweep_sessions)
 from comparison.ui_text import LANGS, prefix_choices, t  # noqa: E402
 from tuning.config import PRESETS, TrainConfig  # noqa: E402
 from tuning.data import CorpusError, load_corpus  # noqa: E402
@@ -56,9 +58,16 @@ INT_FIELDS = {f.name for f in dc_fields(TrainConfig) if "int" in str(f.type)}
 
 # ---------------------------------------------------------------- helpers (UI glue only)
 def _session_dir(request: gr.Request) -> Path:
-    """A private folder per browser session: files of one user are never served to another."""
-    d = SESSIONS / str(request.session_hash)
-    d.mkdir(parents=True, exist_ok=True)
+    """A private folder per browser session: files of one user are never served to another.
+
+    The session hash is sent by the client, so a hand-made one ("../x") is refused here
+    instead of becoming a path outside SESSIONS.
+    """
+    try:
+        d = session_dir(SESSIONS, str(request.session_hash))
+    except SessionError as exc:
+        raise gr.Error(str(exc)) from exc
+    d.touch()  # keeps an active session's folder out of the sweep of abandoned ones
     return d
 
 
@@ -175,10 +184,21 @@ def upload_adapter(file: str | None, lang: str, request: gr.Request):
     return gr.update(choices=service.adapter_choices(session), value=name)
 
 
+def sweep_abandoned(every_s: float = 3600.0) -> None:
+    """Forever, hourly: remove session folders of clients that never closed (API users)."""
+    while True:
+        sweep_sessions(SESSIONS)
+        time.sleep(every_s)
+
+
 def end_session(request: gr.Request) -> None:
     """Delete a session's files and adapters when its browser tab closes."""
-    service.drop_session(str(request.session_hash))
-    shutil.rmtree(SESSIONS / str(request.session_hash), ignore_errors=True)
+    try:
+        session = check_session(str(request.session_hash))
+    except SessionError:
+        return  # a forged id owns nothing; never rmtree a path built from it
+    service.drop_session(session)
+    shutil.rmtree(SESSIONS / session, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- API for programs
@@ -266,6 +286,7 @@ def start_training(file: str | None, text_column: str | None, lang: str, r: floa
     session = str(request.session_hash)
     if not file:
         raise gr.Error("Upload a corpus file first.")
+    _session_dir(request)  # refuses a forged session id before any work is queued
     try:
         corpus = load_corpus(Path(file), text_column or None)
         cfg = TrainConfig.from_dict({k: v for k, v in zip(TRAIN_FIELDS, values)
@@ -354,11 +375,12 @@ def evaluate_trained(dev_file: str | None, adapter_dir: str | None, prefix: str,
     enc = _encoder()
     session = str(request.session_hash)
     name = None
-    if adapter_dir:
-        name, _ = service.add_session_adapter(session, Path(adapter_dir).name, Path(adapter_dir))
     try:
+        if adapter_dir:
+            name, _ = service.add_session_adapter(session, Path(adapter_dir).name,
+                                                  Path(adapter_dir))
         return evaluate_dev(enc, name, Path(dev_file), parse_prefix(prefix)).round(4)
-    except ValueError as exc:
+    except (AdapterError, ValueError) as exc:
         raise gr.Error(str(exc)) from exc
 
 
@@ -472,7 +494,8 @@ class Labels:
 
 def build(lang: str = "ru") -> gr.Blocks:
     L = Labels(lang)
-    with gr.Blocks(title="LoRA Lens") as demo:
+    # delete_cache: gradio's copies of uploads and results older than a day go, hourly.
+    with gr.Blocks(title="LoRA Lens", delete_cache=(3600, 86400)) as demo:
         with gr.Row():
             L(gr.Markdown(t("title", lang)), "title", "value")
             lang_radio = L(gr.Radio(list(LANGS), value=lang, label=t("lang", lang), scale=0,
@@ -705,6 +728,7 @@ def _example_list() -> pd.DataFrame:
 
 
 demo = build(os.environ.get("LORA_LENS_LANG", "ru"))
+threading.Thread(target=sweep_abandoned, daemon=True, name="session-sweeper").start()
 demo.queue(default_concurrency_limit=2, max_size=64)
 
 if __name__ == "__main__":

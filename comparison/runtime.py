@@ -44,6 +44,25 @@ def session_dir(root: Path, session: str) -> Path:
     return d
 
 
+def sweep_sessions(root: Path, max_age_s: float = 86_400.0) -> int:
+    """Delete session folders untouched for `max_age_s` (API clients never send 'unload').
+
+    Returns how many were removed; a folder in use is touched on every request, so only
+    abandoned ones go.
+    """
+    import shutil
+    import time
+
+    if not Path(root).is_dir():
+        return 0
+    cutoff, removed = time.time() - max_age_s, 0
+    for d in Path(root).iterdir():
+        if d.is_dir() and not d.is_symlink() and d.stat().st_mtime < cutoff:
+            shutil.rmtree(d, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 @dataclass(frozen=True)
 class ModelStatus:
     """What the UI shows about the models in use: always say where the weights came from."""

@@ -182,8 +182,6 @@ def test_other_session_cannot_fetch_my_trained_files(app_url: str, api: str, cor
     assert httpx.get(f"{api}/file={guessed}", timeout=30).status_code == 403
 
 
-@pytest.mark.xfail(strict=True, reason="app.py joins the client-sent session_hash into a path; "
-                   "fix: comparison.runtime.session_dir (patch in tests/faults/README.md)")
 def test_forged_session_hash_cannot_write_outside_the_sessions_folder(app_url: str,
                                                                       corpus: Path) -> None:
     tag = f"lora-lens-fault-{uuid.uuid4().hex[:12]}"
