@@ -122,3 +122,13 @@ def test_empty_csv_shows_a_clear_error(page, tmp_path: Path) -> None:
     toast.first.wait_for(timeout=30_000)
     assert "The file is empty" in toast.first.inner_text()
     assert page.locator("#corpus-preview").inner_text().strip() == ""
+
+
+def test_cp1251_csv_preview_in_the_browser(page) -> None:
+    """A Windows-1251 CSV from a Russian shop system: detected encoding, readable samples."""
+    _open_training(page)
+    _upload(page, ROOT / "examples" / "products_corpus_cp1251.csv")
+    preview = page.locator("#corpus-preview")
+    preview.get_by_text(re.compile("1251")).wait_for()
+    assert "Название" in preview.inner_text()
+    page.get_by_text(re.compile("[А-Яа-я]{4,}")).first.wait_for()
