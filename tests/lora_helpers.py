@@ -16,11 +16,17 @@ def make_adapter(
     torch.manual_seed(seed)
     model = AutoModel.from_pretrained(base_dir, add_pooling_layer=False)
     config = LoraConfig(r=r, lora_alpha=2 * r, target_modules=list(targets), init_lora_weights=True)
+    return save_lora(model, config, out, zero_b=zero_b, std=0.5)
+
+
+def save_lora(model: torch.nn.Module, config: LoraConfig, out: Path, zero_b: bool = False,
+              std: float = 0.3) -> Path:
+    """Wrap `model` with `config`, give B random values (unless zero_b: a no-op adapter), save."""
     peft_model = get_peft_model(model, config)
     if not zero_b:
         with torch.no_grad():
             for name, param in peft_model.named_parameters():
                 if "lora_B" in name:
-                    param.normal_(0.0, 0.5)
+                    param.normal_(0.0, std)
     peft_model.save_pretrained(out)
     return out

@@ -6,11 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from peft import LoraConfig, get_peft_model
+from peft import LoraConfig
 from peft.tuners.lora import LoraLayer
 from tokenizers import Tokenizer, models, pre_tokenizers, processors
 from transformers import AutoModelForCausalLM, Gemma3ForCausalLM, Gemma3TextConfig, PreTrainedTokenizerFast
 
+from tests.lora_helpers import save_lora
 from comparison.adapters import AdapterError
 from comparison.explorer import Explorer
 from comparison.explorer.adapter_io import ADAPTER_NAME, adapter_folder, attach_adapter, has_lora
@@ -45,15 +46,9 @@ def build_adapter(model_dir: Path, out: Path, zero_b: bool, r: int = 2, seed: in
     """A q/k/v/o LoRA for `model_dir`: B = 0 (no-op) or random non-zero B."""
     torch.manual_seed(seed)
     base = AutoModelForCausalLM.from_pretrained(model_dir)
-    peft_model = get_peft_model(base, LoraConfig(
-        r=r, lora_alpha=2 * r, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]))
-    if not zero_b:
-        with torch.no_grad():
-            for name, param in peft_model.named_parameters():
-                if "lora_B" in name:
-                    param.normal_(0.0, 0.3)
-    peft_model.save_pretrained(out)
-    return out
+    return save_lora(base, LoraConfig(
+        r=r, lora_alpha=2 * r, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]), out,
+        zero_b=zero_b)
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from peft import LoraConfig, get_peft_model
+from peft import LoraConfig
 from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import (AutoModelForImageTextToText, PreTrainedTokenizerFast, Qwen2_5_VLConfig,
                           Qwen2_5_VLForConditionalGeneration, Qwen2VLImageProcessorPil)
 
+from tests.lora_helpers import save_lora
 from comparison.explorer import Explorer
 from comparison.explorer.adapter_io import adapter_folder, attach_adapter
 from comparison.explorer.loading import ModelSource, is_vision_language, load_model
@@ -59,15 +60,9 @@ def build_tiny_vlm(folder: Path) -> Path:
 def build_vlm_adapter(model_dir: Path, out: Path, zero_b: bool) -> Path:
     torch.manual_seed(1)
     model = AutoModelForImageTextToText.from_pretrained(model_dir)
-    peft_model = get_peft_model(model, LoraConfig(
-        r=2, lora_alpha=4, target_modules=r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj)"))
-    if not zero_b:
-        with torch.no_grad():
-            for name, param in peft_model.named_parameters():
-                if "lora_B" in name:
-                    param.normal_(0.0, 0.3)
-    peft_model.save_pretrained(out)
-    return out
+    return save_lora(model, LoraConfig(
+        r=2, lora_alpha=4, target_modules=r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj)"),
+        out, zero_b=zero_b)
 
 
 @pytest.fixture(scope="module")
