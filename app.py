@@ -198,6 +198,11 @@ def end_session(request: gr.Request) -> None:
     except SessionError:
         return  # a forged id owns nothing; never rmtree a path built from it
     service.drop_session(session)
+    if explorer_service.loaded:
+        ex = explorer_service.get()
+        for name in ex.adapters():
+            if name.startswith(_exp_prefix(session)):
+                ex.remove_adapter(name)
     shutil.rmtree(SESSIONS / session, ignore_errors=True)
 
 
@@ -396,11 +401,41 @@ def _explorer(progress: gr.Progress | None = None):
         raise gr.Error(f"Explorer model loading failed: {exc}") from exc
 
 
-def _exp_status(lang: str) -> str:
+def _exp_prefix(session: str) -> str:
+    """Explorer adapter names of a session (peft names allow no dots or slashes)."""
+    return "s" + "".join(c for c in session if c.isalnum())[:16] + "_"
+
+
+def _exp_view(own: str | None, progress: gr.Progress | None = None):
+    """The shared explorer, seen with the session's own adapter when it has one."""
+    ex = _explorer(progress)
+    return ex.view(own) if own and own in ex.adapters() else ex
+
+
+def _exp_status(lang: str, own: str | None = None) -> str:
     if not explorer_service.loaded:
         return t("exp_not_loaded", lang)
-    ex = explorer_service.get()
+    ex = _exp_view(own)
     return t("exp_models", lang, model=ex.model_label, adapter=ex.adapter_label)
+
+
+def upload_explorer_adapter(file: str | None, own: str | None, lang: str, request: gr.Request,
+                            progress: gr.Progress = gr.Progress()):
+    """Attach the user's LoRA to the shared model as one more adapter only this session uses."""
+    if not file:
+        return own, _exp_status(lang, own)
+    ex = _explorer(progress)
+    folder_root = _session_dir(request) / "explorer-adapters"
+    name = _exp_prefix(str(request.session_hash)) + time.strftime("%H%M%S")
+    try:
+        folder = unpack_adapter(Path(file), folder_root)
+        if own:
+            ex.remove_adapter(own)
+        ex.add_adapter(name, folder, f"your upload: {Path(file).stem[:60]}")
+    except (AdapterError, ValueError) as exc:
+        raise gr.Error(str(exc)) from exc
+    gr.Info(t("adapter_added", lang, label=Path(file).stem[:60]))
+    return name, _exp_status(lang, name)
 
 
 def load_explorer_ui(lang: str, progress: gr.Progress = gr.Progress()):
@@ -410,10 +445,10 @@ def load_explorer_ui(lang: str, progress: gr.Progress = gr.Progress()):
 
 
 def run_explorer(prompt: str, image, scale: float, top_k: float, max_new: float, layer: float,
-                 head: float, keywords: str, context: str, lang: str,
+                 head: float, keywords: str, context: str, lang: str, own: str | None,
                  progress: gr.Progress = gr.Progress()):
     """All explorer views for one input: base and LoRA passes from the one shared model."""
-    ex = _explorer(progress)
+    ex = _exp_view(own, progress)
     if not (prompt or "").strip():
         raise gr.Error("The prompt is empty.")
     head_i = None if int(head) < 0 else int(head)
@@ -454,7 +489,7 @@ def run_explorer(prompt: str, image, scale: float, top_k: float, max_new: float,
         kw_fig, att_fig, img_fig, exp_charts.layer_shift_figure(res.layer_shift),
         exp_charts.anatomy_figure(exp_anatomy.norm_grid(anatomy)) if anatomy is not None else None,
         exp_charts.singular_values_figure(anatomy) if anatomy is not None else None,
-        pvl_fig, verdict, _exp_status(lang),
+        pvl_fig, verdict, _exp_status(lang, own),
         gr.update(maximum=res.attention_base.shape[0] - 1, value=layer_i),
     )
 
@@ -616,6 +651,11 @@ def build(lang: str = "ru") -> gr.Blocks:
                     with gr.Column(scale=1):
                         image = L(gr.Image(type="pil", label=t("image", lang), height=180),
                                   "image")
+                        exp_adapter_file = L(gr.File(label=t("exp_adapter_upload", lang),
+                                                     file_types=[".zip"], height=110,
+                                                     elem_id="exp-adapter-file"),
+                                             "exp_adapter_upload")
+                        exp_own = gr.State(None)
                 with gr.Row():
                     scale = L(gr.Slider(0, 2, 1, step=0.1, label=t("scale", lang),
                                         elem_id="exp-scale"), "scale")
@@ -683,9 +723,11 @@ def build(lang: str = "ru") -> gr.Blocks:
         exp_outputs = [ans_base, ans_lora, divergence, topk_plot, kw_plot, att_plot, img_plot,
                        shift_plot, anat_plot, sv_plot, pvl_plot, verdict_md, exp_status, layer]
         load_btn.click(load_explorer_ui, [lang_radio], [exp_status, layer], **private)
-        tab_exp.select(lambda lang: _exp_status(lang), [lang_radio], [exp_status], **private)
+        tab_exp.select(_exp_status, [lang_radio, exp_own], [exp_status], **private)
+        exp_adapter_file.upload(upload_explorer_adapter, [exp_adapter_file, exp_own, lang_radio],
+                                [exp_own, exp_status], concurrency_id="explorer", **private)
         explore_btn.click(run_explorer, [prompt, image, scale, top_k, max_new, layer, head,
-                                         keywords, context, lang_radio], exp_outputs,
+                                         keywords, context, lang_radio, exp_own], exp_outputs,
                           concurrency_id="explorer", concurrency_limit=1, **private)
 
         def relabel(new: str):

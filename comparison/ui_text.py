@@ -138,6 +138,8 @@ TEXT: dict[str, dict[str, str]] = {
                    "en": "**Model:** {model}  \n**Adapter:** {adapter}"},
     "exp_not_loaded": {"ru": "Модель загрузится при первом запуске (конвертация из PyPI-пакета — один раз, ~1–2 мин).",
                        "en": "The model loads on first run (converted once from the PyPI package, ~1–2 min)."},
+    "exp_adapter_upload": {"ru": "Свой LoRA для этой модели (.zip, safetensors) — виден только вам",
+                           "en": "Your LoRA for this model (.zip, safetensors) — only you see it"},
     "exp_load": {"ru": "Загрузить модель", "en": "Load model"},
     "prompt": {"ru": "Вопрос / промпт", "en": "Question / prompt"},
     "image": {"ru": "Картинка (только для VL-модели)", "en": "Image (vision-language model only)"},

@@ -172,3 +172,35 @@ def test_answers_are_greedy_and_capped(random_explorer: Explorer) -> None:
     assert first == random_explorer.answers(PROMPT, max_new_tokens=4)
     with pytest.raises(ValueError, match="max_new_tokens"):
         random_explorer.answers(PROMPT, max_new_tokens=10_000)
+
+
+def test_second_adapter_is_a_view_on_the_same_model(tiny_dir: Path, tmp_path: Path) -> None:
+    """A user's own adapter joins the shared model; views pick theirs, the default is kept."""
+    first = build_adapter(tiny_dir, tmp_path / "a", zero_b=False, seed=1)
+    second = build_adapter(tiny_dir, tmp_path / "b", zero_b=False, seed=2)
+    ex = make_explorer(tiny_dir, first)
+    before = ex.next_token(PROMPT, top_k=5)
+    mine = ex.add_adapter("s1_own", second, "mine")
+    assert mine.model is ex.model and mine.adapter_label == "mine"
+    other = mine.next_token(PROMPT, top_k=5)
+    again = ex.next_token(PROMPT, top_k=5)
+    assert again["kl"] == pytest.approx(before["kl"], abs=1e-9)
+    assert other["kl"] != pytest.approx(before["kl"], abs=1e-6)
+    assert other["base"] == before["base"]
+    ex.remove_adapter("s1_own")
+    with pytest.raises(ValueError):
+        ex.view("s1_own")
+    assert ex.next_token(PROMPT, top_k=5)["kl"] == pytest.approx(before["kl"], abs=1e-9)
+
+
+def test_mismatched_second_adapter_leaves_the_model_unchanged(tiny_dir: Path, tmp_path: Path,
+                                                              tiny_encoder: Path) -> None:
+    from tests.lora_helpers import make_adapter as make_encoder_adapter
+
+    ex = make_explorer(tiny_dir, build_adapter(tiny_dir, tmp_path / "a", zero_b=False, seed=1))
+    before = ex.next_token(PROMPT, top_k=5)
+    wrong = make_encoder_adapter(tiny_encoder, tmp_path / "enc")
+    with pytest.raises(AdapterError):
+        ex.add_adapter("s1_wrong", wrong, "wrong")
+    assert set(ex.model.peft_config) == {ADAPTER_NAME}
+    assert ex.next_token(PROMPT, top_k=5)["kl"] == pytest.approx(before["kl"], abs=1e-9)

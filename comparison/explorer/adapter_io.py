@@ -29,10 +29,12 @@ def adapter_folder(spec: str | Path, work_dir: Path) -> Path:
     return folder
 
 
-def attach_adapter(model: Any, folder: Path) -> Any:
-    """Wrap `model` in a PeftModel holding the adapter in `folder`; strict or AdapterError.
+def attach_adapter(model: Any, folder: Path, name: str = ADAPTER_NAME) -> Any:
+    """Add the adapter in `folder` to `model` under `name`; strict or AdapterError.
 
-    On any failure the LoRA layers are removed again, so the caller's model is unchanged.
+    A plain model is wrapped in a PeftModel; a PeftModel gets one more named adapter (one
+    model in memory serves several adapters). On any failure the new LoRA layers are
+    removed again, so the caller's model is unchanged.
     """
     from peft import LoraConfig, PeftModel, set_peft_model_state_dict
     from safetensors.torch import load_file
@@ -40,22 +42,31 @@ def attach_adapter(model: Any, folder: Path) -> Any:
     facts = check_adapter_dir(folder)
     config = LoraConfig.from_pretrained(str(folder))
     config.inference_mode = True
+    wrapped = has_lora(model)
+    if wrapped and name in model.peft_config:
+        raise AdapterError(f"an adapter named {name!r} is already loaded")
     try:
-        peft_model = PeftModel(model, config, adapter_name=ADAPTER_NAME)
+        if wrapped:
+            model.add_adapter(name, config)
+            peft_model = model
+        else:
+            peft_model = PeftModel(model, config, adapter_name=name)
     except ValueError as exc:  # peft: "Target modules ... not found in the base model"
+        if wrapped and name in model.peft_config:
+            model.delete_adapter(name)
         raise AdapterError(
             f"this adapter does not fit the model (made for {facts['base_model']}): {exc}"
         ) from exc
     try:
-        state = load_file(str(Path(folder) / WEIGHTS_NAME), device=str(model.device))
+        state = load_file(str(Path(folder) / WEIGHTS_NAME), device=str(peft_model.device))
         try:
-            result = set_peft_model_state_dict(peft_model, state, adapter_name=ADAPTER_NAME)
+            result = set_peft_model_state_dict(peft_model, state, adapter_name=name)
         except RuntimeError as exc:  # size mismatch
             raise AdapterError(
                 f"adapter weights have other shapes than this model (made for {facts['base_model']})"
             ) from exc
         unexpected = list(result.unexpected_keys)
-        missing = [k for k in result.missing_keys if "lora_" in k and ADAPTER_NAME in k]
+        missing = [k for k in result.missing_keys if "lora_" in k and f".{name}." in k]
         if unexpected or missing:
             keys = (unexpected or missing)[:3]
             kind = "unused by this model" if unexpected else "missing from the file"
@@ -64,7 +75,10 @@ def attach_adapter(model: Any, folder: Path) -> Any:
                 f"(e.g. {', '.join(keys)}); it was made for {facts['base_model']}"
             )
     except Exception:
-        peft_model.unload()
+        if wrapped:
+            peft_model.delete_adapter(name)
+        else:
+            peft_model.unload()
         raise
     peft_model.eval()
     return peft_model

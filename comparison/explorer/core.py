@@ -7,15 +7,18 @@ drawn by `comparison.charts.explorer`.
 """
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from comparison.explorer.adapter_io import ADAPTER_NAME, adapter_mode, check_scale, has_lora
+from comparison.explorer.adapter_io import (ADAPTER_NAME, adapter_mode, attach_adapter,
+                                            check_scale, has_lora)
 from comparison.explorer.anatomy import adapter_anatomy
 from comparison.explorer.capture import PassResult, run_pass
 from comparison.explorer.inputs import Encoded, PromptFormat, encode_text, encode_vlm
@@ -64,11 +67,56 @@ class Explorer:
     """A model (VLM or text LM) with at most one LoRA adapter, ready to compare."""
 
     def __init__(self, loaded: LoadedModel, adapter_label: str = "none") -> None:
-        self.loaded = loaded
-        self.model = loaded.model
+        self.loaded = loaded  # shared by every view: adding an adapter is seen by all
         self.tokenizer = loaded.tokenizer
-        self.adapter_label = adapter_label if has_lora(loaded.model) else "none"
+        self._labels: dict[str, str] = {ADAPTER_NAME: adapter_label} if has_lora(loaded.model) else {}
+        self._active: str | None = ADAPTER_NAME if self._labels else None
         self._lock = threading.Lock()  # one model, shared by all users: one pass at a time
+
+    @property
+    def model(self) -> Any:
+        return self.loaded.model
+
+    @property
+    def adapter_label(self) -> str:
+        return self._labels.get(self._active or "", "none")
+
+    def view(self, adapter: str | None) -> "Explorer":
+        """The same model (and lock) seen with another loaded adapter as 'LoRA'.
+
+        Why views: every user of a Space shares one model in memory; a user's own adapter
+        is one more named adapter on it, selected under the lock for each pass.
+        """
+        if adapter is not None and adapter not in self._labels:
+            raise ValueError(f"adapter: {adapter!r} is not loaded")
+        other = copy.copy(self)
+        other._active = adapter
+        return other
+
+    def add_adapter(self, name: str, folder: Path, label: str) -> "Explorer":
+        """Load one more adapter (strictly checked) and return a view that uses it."""
+        with self._lock:
+            self.loaded.model = attach_adapter(self.model, folder, name)
+            self._labels[name] = label
+        return self.view(name)
+
+    def adapters(self) -> dict[str, str]:
+        """Loaded adapters: internal name → label."""
+        return dict(self._labels)
+
+    def remove_adapter(self, name: str) -> None:
+        """Unload an adapter added with :meth:`add_adapter` (the default one stays)."""
+        with self._lock:
+            if name in self._labels and name != ADAPTER_NAME and has_lora(self.model):
+                self.model.delete_adapter(name)
+                self._labels.pop(name)
+                if ADAPTER_NAME in self._labels:
+                    self.model.set_adapter(ADAPTER_NAME)
+
+    def _select(self) -> None:
+        """Make this view's adapter the active one (call with the lock held)."""
+        if self._active is not None and has_lora(self.model):
+            self.model.set_adapter(self._active)
 
     @property
     def model_label(self) -> str:
@@ -86,6 +134,7 @@ class Explorer:
     def _pass(self, enc: Encoded, lora: bool, scale: float, capture: bool = False,
               queries: list[int] | None = None) -> PassResult:
         with self._lock:
+            self._select()
             return run_pass(self.model, enc.inputs, lora=lora, scale=scale, queries=queries,
                             capture=capture)
 
@@ -113,9 +162,12 @@ class Explorer:
         if not 1 <= int(max_new_tokens) <= MAX_NEW_TOKENS:
             raise ValueError(f"max_new_tokens: must be 1 … {MAX_NEW_TOKENS}, got {max_new_tokens}")
         start = int(enc.inputs["input_ids"].shape[1])
-        with self._lock, adapter_mode(self.model, lora=lora, scale=scale):
-            out = self.model.generate(**enc.inputs, max_new_tokens=int(max_new_tokens),
-                                      do_sample=False, pad_token_id=self.tokenizer.pad_token_id)
+        with self._lock:
+            self._select()
+            with adapter_mode(self.model, lora=lora, scale=scale):
+                out = self.model.generate(**enc.inputs, max_new_tokens=int(max_new_tokens),
+                                          do_sample=False,
+                                          pad_token_id=self.tokenizer.pad_token_id)
         return out[0, start:].tolist()
 
     def answer(self, enc: Encoded, lora: bool, scale: float = 1.0, max_new_tokens: int = 64) -> str:
@@ -138,7 +190,8 @@ class Explorer:
         """ΔW norm and singular values per LoRA module (empty adapter → ValueError)."""
         if not has_lora(self.model):
             raise ValueError("adapter: no LoRA adapter is loaded")
-        return adapter_anatomy(self.model, ADAPTER_NAME, check_scale(scale))
+        with self._lock:
+            return adapter_anatomy(self.model, self._active or ADAPTER_NAME, check_scale(scale))
 
     def explore(self, prompt: str, image: Any | None = None, top_k: int = 10, scale: float = 1.0,
                 position: int = -1, max_new_tokens: int = 0,
