@@ -597,8 +597,10 @@ def build(lang: str = "ru") -> gr.Blocks:
                         preview_md = gr.Markdown(elem_id="corpus-preview")
                         preview_json = gr.JSON(visible=False)
                     with gr.Column():
-                        preview_table = L(gr.Dataframe(label=t("preview", lang), interactive=False,
-                                                       wrap=True, max_height=260), "preview")
+                        preview_table = L(gr.Dataframe(headers=["clean", "noisy"],
+                                                       label=t("preview", lang), interactive=False,
+                                                       wrap=True, max_height=260,
+                                                       column_widths=["50%", "50%"]), "preview")
                 preset_names = list(PRESETS)
                 preset = L(gr.Dropdown(preset_names, value=preset_names[1], label=t("preset", lang)),
                            "preset")
