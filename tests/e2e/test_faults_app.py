@@ -199,7 +199,12 @@ def test_forged_session_hash_cannot_write_outside_the_sessions_folder(app_url: s
 
 
 def test_app_memory_is_well_under_a_free_space(app_url: str) -> None:
-    """After the trainings above: the whole app process (models, adapters, caches) < 4 GB."""
+    """After the trainings above: the whole app process (models, adapters, caches) < 8 GB.
+
+    By then it may hold the e5 encoder (~1.1 GB), the explorer's Gemma in fp32 (~1.9 GB)
+    with its adapters, and the memory a training run left to the allocator; half of a
+    free Space's 16 GB leaves room for a second training and the OS.
+    """
     import psutil
 
     port = int(app_url.rstrip("/").rsplit(":", 1)[1])
@@ -208,4 +213,4 @@ def test_app_memory_is_well_under_a_free_space(app_url: str) -> None:
     assert len(pids) == 1
     rss = psutil.Process(pids.pop()).memory_info().rss
     print(f"app RSS: {rss / 2**20:.0f} MB")
-    assert rss < 4 * 2**30
+    assert rss < 8 * 2**30
