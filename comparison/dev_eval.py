@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from comparison.embeddings import DualEncoder
-from tuning.evaluate import METRICS, group_metrics, pair_metrics, read_dev
+from tuning.evaluate import METRICS, dev_metrics, read_dev
 
 MAX_DEV_ROWS = 2_000
 
@@ -25,19 +24,9 @@ def evaluate_dev(enc: DualEncoder, adapter: str | None, dev_csv: Path,
         raise ValueError("The labelled set needs at least two rows.")
     if len(dev) > MAX_DEV_ROWS:
         raise ValueError(f"The labelled set has {len(dev):,} rows; the limit is {MAX_DEV_ROWS:,}.")
-    rows: dict[str, dict[str, float]] = {}
-    for label, name in (("base", None), ("base + adapter", adapter)):
-        if label != "base" and adapter is None:
-            continue
-
-        def emb(texts: pd.Series) -> np.ndarray:
-            return enc.embed(texts.astype(str).tolist(), prefix, name)  # noqa: B023
-
-        if "query" in dev.columns:
-            rows[label] = pair_metrics(emb(dev["query"]), emb(dev["positive"]),
-                                       emb(dev["hard_negative"]))
-        else:
-            rows[label] = group_metrics(emb(dev["text"]), dev["group"].to_numpy())
+    models = {"base": None, **({"base + adapter": adapter} if adapter is not None else {})}
+    rows = {label: dev_metrics(lambda texts, n=name: enc.embed(texts, prefix, n), dev)
+            for label, name in models.items()}
     frame = pd.DataFrame.from_dict(rows, orient="index")[METRICS]
     frame.index.name = "model"
     return frame.reset_index()

@@ -24,6 +24,7 @@ from comparison.adapters import (
     HUB_ID_RE, WEIGHTS_NAME, AdapterError, AdapterInfo, check_adapter_dir, fetch_hub_adapter,
 )
 from comparison.base_encoder import BaseModelError, BaseSource
+from tuning.model import pool
 
 BATCH_SIZE = 32
 MAX_TOKENS = 512
@@ -215,11 +216,10 @@ class DualEncoder:
                 max_length=self.max_length, return_tensors="pt",
             )
             batch.pop("token_type_ids", None)
-            mask = batch["attention_mask"].unsqueeze(-1).float()
             for k, adapter in enumerate(adapters):
                 with self._lock:
                     states = self._forward(dict(batch), adapter)
-                pooled = (states.float() * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+                pooled = pool(states.float(), batch["attention_mask"], "mean")
                 rows[k].append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
         outs = []
         for parts in rows:

@@ -14,6 +14,7 @@ Two labelled formats are accepted:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -73,15 +74,23 @@ def read_dev(dev_csv: Path) -> pd.DataFrame:
     return frame
 
 
+def dev_metrics(encode: Callable[[list[str]], np.ndarray], dev: pd.DataFrame) -> dict[str, float]:
+    """Metrics of a dev frame (pairs or groups) under any text → normalised-vector function.
+
+    Taking the encoder as a function lets the CLI (its own model) and the app (the shared
+    DualEncoder, adapter on or off) score with the same rules.
+    """
+    if "query" in dev.columns:
+        return pair_metrics(encode(dev["query"].astype(str).tolist()),
+                            encode(dev["positive"].astype(str).tolist()),
+                            encode(dev["hard_negative"].astype(str).tolist()))
+    return group_metrics(encode(dev["text"].astype(str).tolist()), dev["group"].to_numpy())
+
+
 def score(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, dev: pd.DataFrame,
           prefix: str = "query: ", pooling: str = "mean") -> dict[str, float]:
     """Metrics of one model state on a dev frame (pairs or groups)."""
-    def enc(texts: list[str]) -> np.ndarray:
-        return embed(model, tokenizer, list(texts), prefix, pooling)
-
-    if "query" in dev.columns:
-        return pair_metrics(enc(dev["query"]), enc(dev["positive"]), enc(dev["hard_negative"]))
-    return group_metrics(enc(dev["text"]), dev["group"].to_numpy())
+    return dev_metrics(lambda texts: embed(model, tokenizer, texts, prefix, pooling), dev)
 
 
 def evaluate(model_dir_or_encoder: str | Path | tuple[PreTrainedModel, PreTrainedTokenizerBase],
