@@ -42,7 +42,7 @@ def test_from_dict_tolerates_ui_strings() -> None:
     assert (cfg.r, cfg.lora_alpha, cfg.use_4bit, cfg.max_steps) == (16, 32.0, False, 5)
     assert cfg.target_modules == ["query", "value"] and cfg.time_budget_s is None
     for bad, name in [({"r": "abc"}, "r"), ({"r": "1.5"}, "r"), ({"use_4bit": "maybe"}, "use_4bit"),
-                      ({"epochs": ""}, "epochs"), ({"lorra": 1}, "lorra")]:
+                      ({"epochs": "x"}, "epochs"), ({"objective": "magic"}, "objective"), ({"lorra": 1}, "lorra")]:
         with pytest.raises(ValueError, match=name):
             TrainConfig.from_dict(bad)
 

@@ -26,7 +26,7 @@ PROBE = ["смартфон apple iphone", "чайник белый для дом
 
 
 def _cfg(**kw: object) -> TrainConfig:
-    base = {"r": 4, "lora_alpha": 8.0, "batch_size": 4, "max_length": 24, "learning_rate": 1e-2,
+    base = {"r": 4, "lora_alpha": 8.0, "batch_size": 4, "max_length": 24, "learning_rate": 1e-2, "epochs": 1,
             "use_4bit": False, "seed": 0}
     return TrainConfig(**{**base, **kw})
 

@@ -14,11 +14,18 @@ from typing import Any
 DEFAULT_TARGETS: tuple[str, ...] = ("query", "key", "value", "dense")
 POOLINGS = ("mean", "cls")
 DECODER_VOCABS = ("corpus", "full")
+OBJECTIVES = ("contrastive", "tsdae", "tsdae+contrastive")
 
 
 @dataclass
 class TrainConfig:
-    """Hyper-parameters of one TSDAE + (Q)LoRA training run."""
+    """Hyper-parameters of one (Q)LoRA training run (contrastive and/or TSDAE objective)."""
+
+    objective: str = field(
+        default="contrastive",
+        metadata={"help": "Training objective: 'contrastive' (views + mined hard negatives; "
+                          "measured best for matching), 'tsdae' (the source report's denoising "
+                          "auto-encoder) or 'tsdae+contrastive' (weighted sum)."})
 
     r: int = field(default=8, metadata={"help": "LoRA rank: width of the low-rank update."})
     lora_alpha: float = field(
@@ -30,10 +37,27 @@ class TrainConfig:
         metadata={"help": "Module names that get LoRA (comma-separated on the CLI)."})
     learning_rate: float = field(
         default=3e-4, metadata={"help": "AdamW learning rate for LoRA and the decoder's cross-attention."})
-    epochs: int = field(default=1, metadata={"help": "Passes over the corpus."})
-    batch_size: int = field(default=16, metadata={"help": "Texts per optimisation step."})
+    epochs: int | None = field(
+        default=None, metadata={"help": "Passes over the corpus; empty = chosen from the corpus "
+                                        "size (enough passes for `auto_steps` steps)."})
+    auto_steps: int = field(
+        default=300, metadata={"help": "With epochs empty: aim for at least this many steps "
+                                       "(a small catalog gets more passes; the time budget still applies)."})
+    batch_size: int = field(default=32, metadata={"help": "Texts per optimisation step."})
     max_length: int = field(
         default=32, metadata={"help": "Tokens kept per text (longer texts are truncated)."})
+    contrastive_weight: float = field(
+        default=1.0, metadata={"help": "Weight of the contrastive loss in 'tsdae+contrastive'."})
+    tsdae_weight: float = field(
+        default=1.0, metadata={"help": "Weight of the TSDAE loss in 'tsdae+contrastive'."})
+    anchor_weight: float = field(
+        default=0.0, metadata={"help": "Keep tuned vectors of clean titles near the base: weight "
+                                       "of mean(1 - cos(tuned, base)); 0 = off."})
+    hard_negatives: bool = field(
+        default=True, metadata={"help": "Contrastive: add each title's mined hard negative "
+                                        "(nearest title whose numbers/model words differ)."})
+    temperature: float = field(
+        default=0.05, metadata={"help": "Contrastive softmax temperature (scale = 1 / temperature)."})
     deletion_ratio: float = field(
         default=0.6, metadata={"help": "TSDAE noise: share of words deleted (0.6 in the TSDAE paper)."})
     pooling: str = field(
@@ -67,7 +91,17 @@ class TrainConfig:
                 isinstance(t, str) and t.isidentifier() for t in self.target_modules),
              "must be a non-empty list of module names"),
             ("learning_rate", 0 < self.learning_rate <= 1, "must be in (0, 1]"),
-            ("epochs", isinstance(self.epochs, int) and 1 <= self.epochs <= 1000, "must be in 1..1000"),
+            ("objective", self.objective in OBJECTIVES, f"must be one of {OBJECTIVES}"),
+            ("epochs", self.epochs is None or (isinstance(self.epochs, int)
+                                               and not isinstance(self.epochs, bool)
+                                               and 1 <= self.epochs <= 1000),
+             "must be in 1..1000 or empty"),
+            ("auto_steps", isinstance(self.auto_steps, int) and not isinstance(self.auto_steps, bool)
+             and 1 <= self.auto_steps <= 100_000, "must be in 1..100000"),
+            ("contrastive_weight", 0 <= self.contrastive_weight < math.inf, "must be a finite number >= 0"),
+            ("tsdae_weight", 0 <= self.tsdae_weight < math.inf, "must be a finite number >= 0"),
+            ("anchor_weight", 0 <= self.anchor_weight < math.inf, "must be a finite number >= 0"),
+            ("temperature", 0.001 <= self.temperature <= 10, "must be in [0.001, 10]"),
             ("batch_size", isinstance(self.batch_size, int) and 1 <= self.batch_size <= 4096,
              "must be in 1..4096"),
             ("max_length", isinstance(self.max_length, int) and 4 <= self.max_length <= 512,

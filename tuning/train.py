@@ -32,8 +32,7 @@ from transformers import get_linear_schedule_with_warmup
 from tuning.card import write_card, write_log
 from tuning.config import TrainConfig
 from tuning.model import load_for_training
-from tuning.noise import noisy_batch
-from tuning.tsdae import TSDAELoss, corpus_vocab
+from tuning.objectives import build_objective, training_texts
 
 
 @dataclass
@@ -107,14 +106,15 @@ def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
     accelerator = Accelerator()
     torch.manual_seed(cfg.seed)
     loaded = load_for_training(base_path, cfg)
-    tok = loaded.tokenizer
-    vocab = corpus_vocab(tok, texts, cfg.max_length) if cfg.decoder_vocab == "corpus" else None
-    loss_fn = TSDAELoss(loaded.model, vocab, cfg.pooling)
+    texts = training_texts(texts, cfg)
+    objective = build_objective(cfg, loaded, texts, accelerator.num_processes > 1)
+    loss_fn = objective.module
     params = [p for p in loss_fn.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.0)
     world, rank = accelerator.num_processes, accelerator.process_index
     steps_per_epoch = math.ceil(len(texts) / (cfg.batch_size * world))
-    total = steps_per_epoch * cfg.epochs
+    epochs = planned_epochs(cfg, len(texts), world)
+    total = steps_per_epoch * epochs
     if cfg.max_steps:
         total = min(total, cfg.max_steps)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * total), total)
@@ -139,7 +139,7 @@ def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
 
     report(f"training started ({loaded.mode_label})")
     try:
-        for epoch in range(cfg.epochs):
+        for epoch in range(epochs):
             order = list(range(len(texts)))
             order_rng.shuffle(order)
             shard = order[rank::world]
@@ -153,16 +153,9 @@ def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
                 if cfg.time_budget_s and step and elapsed + elapsed / step > cfg.time_budget_s:
                     status = "time_budget"
                     break
-                clean = [texts[j] for j in shard[i:i + cfg.batch_size]]
-                noisy = [cfg.prefix + t for t in noisy_batch(clean, cfg.deletion_ratio, rng)]
-                enc = {k: v.to(accelerator.device) for k, v in tok(
-                    noisy, padding=True, truncation=True, max_length=cfg.max_length,
-                    return_tensors="pt").items() if k in ("input_ids", "attention_mask")}
-                tgt = {k: v.to(accelerator.device) for k, v in tok(
-                    clean, padding=True, truncation=True, max_length=cfg.max_length,
-                    return_tensors="pt").items() if k in ("input_ids", "attention_mask")}
+                inputs = _to(objective.inputs(shard[i:i + cfg.batch_size], rng), accelerator.device)
                 with accelerator.autocast():
-                    loss = loss_fn(enc, tgt)
+                    loss = loss_fn(**inputs)
                 accelerator.backward(loss)
                 accelerator.clip_grad_norm_(params, 1.0)
                 optimizer.step()
@@ -170,7 +163,7 @@ def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
                 optimizer.zero_grad(set_to_none=True)
                 step += 1
                 losses.append(float(loss.detach()))
-                report(f"epoch {epoch + 1}/{cfg.epochs}, step {step}/{total}")
+                report(f"epoch {epoch + 1}/{epochs}, step {step}/{total}")
                 if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < total:
                     _save_adapter(accelerator, loaded.model, tmp / f"checkpoint-{step}")
             if status != "completed" or step >= total:
@@ -184,7 +177,7 @@ def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
             log = {"base_model": loaded.model.peft_config["default"].base_model_name_or_path,
                    "mode_label": loaded.mode_label, "quantized": loaded.quantized,
                    "status": status, "steps": step, "total_steps": total, "elapsed_s": elapsed,
-                   "n_texts": len(texts), "decoder_vocab_size": len(vocab) if vocab else None,
+                   "n_texts": len(texts), "epochs": epochs, **objective.info,
                    "config": cfg.to_dict(), "loss_steps": list(range(1, step + 1)),
                    "losses": losses}
             write_log(tmp, log)
@@ -203,6 +196,28 @@ def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
     report(message)
     return TrainResult(status, saved, out_dir if saved else None, step, total, losses, elapsed,
                        loaded.mode_label, loaded.quantized, message)
+
+
+def planned_epochs(cfg: TrainConfig, n_texts: int, world: int = 1) -> int:
+    """`cfg.epochs`, or (empty) enough passes for `cfg.auto_steps` steps, at most 1000.
+
+    Why: a fixed epoch count gives a 200-title catalog 7 steps (nothing learnt) and a
+    100k-title one hours; a step target gives both a comparable amount of training, and
+    the time budget still stops a run early.
+    """
+    if cfg.epochs is not None:
+        return cfg.epochs
+    steps_per_epoch = max(1, math.ceil(n_texts / (cfg.batch_size * world)))
+    return max(1, min(1000, math.ceil(cfg.auto_steps / steps_per_epoch)))
+
+
+def _to(value: object, device: torch.device) -> object:
+    """Move a (nested dict of) tensors to the training device."""
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, dict):
+        return {k: _to(v, device) for k, v in value.items()}
+    return value
 
 
 def _save_adapter(accelerator: Accelerator, model: torch.nn.Module, path: Path) -> None:

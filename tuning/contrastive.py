@@ -1,0 +1,100 @@
+"""Contrastive objective from the corpus alone: two views of a title + a mined hard negative.
+
+Why: TSDAE on an already-trained embedder teaches a title's words back, not which words
+make a different SKU, and measurably lowers same-product retrieval (GUIDE §2). What a shop
+needs is (1) invariance to how sellers spell one product and (2) sensitivity to the tokens
+that make another product. Both can be made without labels:
+
+- positives: two identity-keeping rewrites of one title (`tuning.augment`);
+- hard negatives: for each title, its nearest corpus neighbour under the *base* encoder
+  whose identity tokens conflict (`tuning.identity.same_identity(...) is False`: 15 vs
+  15 Pro, 128 vs 256 ГБ, 1.7 vs 1.2 л), mined once before training;
+- loss: sentence-transformers' `MultipleNegativesRankingLoss` (InfoNCE over in-batch
+  positives + the hard negatives), fed our pooled embeddings through its
+  `compute_loss_from_embeddings`, so the one-model PEFT design stays;
+- anchor: optional `anchor_weight × mean(1 − cos(tuned, base))` on clean titles, whose base
+  vectors were computed while mining (the base is the same model before training), keeps
+  the adapter near e5 where the corpus says nothing (cf. WiSE-FT).
+
+Reference: Henderson et al. (2017), Efficient Natural Language Response Suggestion for
+Smart Reply (multiple negatives ranking); Gao et al. (2021), SimCSE.
+
+Example::
+
+    negatives, base = mine_hard_negatives(texts, embed_fn)
+    loss_fn = ContrastiveLoss(peft_encoder, "mean", scale=20.0, anchor_weight=0.1)
+    loss = loss_fn(**tokenised([*views_a, *views_b, *thirds]), base_rows=base[thirds_idx])
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+from torch import nn
+from torch.nn import functional as F
+
+from tuning.identity import same_identity
+from tuning.model import pool
+
+MINING_POOL = 20_000
+"""At most this many titles are embedded and mined (a random subset of larger corpora)."""
+
+
+def mine_hard_negatives(texts: list[str], base_emb: np.ndarray, k: int = 30,
+                        chunk: int = 2048) -> list[int | None]:
+    """For each title, the nearest other title (cosine, base vectors) with a conflicting identity.
+
+    None when none of the `k` nearest neighbours conflicts (the title then trains with
+    in-batch negatives only).
+    """
+    out: list[int | None] = []
+    emb = torch.from_numpy(np.ascontiguousarray(base_emb, dtype=np.float32))
+    k = min(k, len(texts) - 1)
+    for start in range(0, len(texts), chunk):
+        sims = emb[start:start + chunk] @ emb.T
+        rows = torch.arange(sims.shape[0])
+        sims[rows, rows + start] = -2.0
+        top = sims.topk(k, dim=1).indices.tolist() if k > 0 else [[] for _ in rows]
+        for offset, neighbours in enumerate(top):
+            i = start + offset
+            out.append(next((j for j in neighbours if same_identity(texts[i], texts[j]) is False),
+                            None))
+    return out
+
+
+class ContrastiveLoss(nn.Module):
+    """InfoNCE (sentence-transformers MNRL) on views + hard negatives, plus a base anchor."""
+
+    def __init__(self, encoder: nn.Module, pooling: str = "mean", scale: float = 20.0,
+                 anchor_weight: float = 0.0, use_negatives: bool = True,
+                 gather_across_devices: bool = False) -> None:
+        super().__init__()
+        self.use_negatives = use_negatives
+        self.encoder = encoder
+        self.pooling = pooling
+        self.anchor_weight = anchor_weight
+        # MNRL only uses `model` in its own forward; we call compute_loss_from_embeddings.
+        self.mnrl = MultipleNegativesRankingLoss(
+            encoder, scale=scale, gather_across_devices=gather_across_devices)
+        object.__setattr__(self.mnrl, "model", None)
+
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return pool(hidden, attention_mask, self.pooling)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                base_rows: torch.Tensor) -> torch.Tensor:
+        """`input_ids` stacks three columns of B rows: view a, view b, a clean corpus title.
+
+        The third title is each row's mined hard negative (a random other title where none
+        was found) and its base vector is `base_rows`: it is a negative when
+        `use_negatives`, and the anchor term keeps its tuned vector near the base one.
+        """
+        emb = self.encode(input_ids, attention_mask)
+        a, b, third = emb.chunk(3)
+        loss = self.mnrl.compute_loss_from_embeddings([a, b, third] if self.use_negatives
+                                                      else [a, b], None)
+        if self.anchor_weight > 0:
+            drift = 1 - F.cosine_similarity(third, base_rows.to(third.dtype), dim=-1)
+            loss = loss + self.anchor_weight * drift.mean()
+        return loss

@@ -1,0 +1,164 @@
+"""What makes two product titles the same product: numbers and model words.
+
+A shop title mixes three kinds of words: *identity* tokens that make a different SKU
+(numbers with their units — 128 ГБ, 1.7 л, 44 мм — and model words, usually Latin:
+"Pro", "Q30", "WH1000XM5"), the product noun and brand (identity-neutral, but spelt many
+ways: "Samsung" / "Самсунг"), and *non-identity* words a seller adds (colours, "оригинал",
+"для дома", the year). The contrastive objective needs this split twice: augmentations
+may rewrite or drop only non-identity words, and a mined hard negative must differ in an
+identity token (otherwise it may be the same product spelt differently, a false negative).
+
+The rules are generic and documented here, not learnt from our example catalog:
+- numbers: every digit run, decimal comma read as a dot ("1,7" == "1.7"); a standalone
+  4-digit year 1990–2039 is filler; "4/128" is two numbers;
+- model words: Latin-script tokens (hyphens dropped, lower-cased, letter/digit runs
+  split: "Watch6" → "watch", "6"), minus units and the colour / filler lexicon below;
+- a model word matches a word of the other title when their Latin spellings are within a
+  small edit distance (so "Сони" ~ "Sony", "Сяоми" ~ "Xiaomi" via transliteration).
+
+`same_identity(a, b)` is True when nothing conflicts, False when an identity token
+conflicts, None when one title only omits information the other gives (unknown).
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+
+import cyrtranslit
+
+WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
+NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+LATIN = re.compile(r"[A-Za-z]")
+CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+YEAR = re.compile(r"^(19[9]\d|20[0-3]\d)$")
+
+# Units as sellers write them, Latin and Cyrillic spellings of one unit on one line.
+UNITS: tuple[tuple[str, ...], ...] = (
+    ("гб", "gb"), ("тб", "tb"), ("мб", "mb"), ("мл", "ml"), ("л", "l"), ("кг", "kg"),
+    ("г", "гр", "g", "gr"), ("мм", "mm"), ("см", "cm"), ("м", "m"), ("вт", "w"), ("квт", "kw"),
+    ("мач", "mah"), ("гц", "hz"), ("в", "v"), ("дюйм", "дюйма", "дюймов", "inch", "in"),
+    ("шт", "pcs"), ("мп", "mp"),
+)
+UNIT_WORDS = frozenset(u for row in UNITS for u in row)
+
+# Words that never make a different product (colours, seller filler), Russian + English.
+COLOURS = frozenset("""
+черный чёрный белый серый серебристый золотой синий голубой красный розовый зеленый
+зелёный желтый жёлтый фиолетовый оранжевый бежевый коричневый бирюзовый графитовый хаки
+black white grey gray silver gold blue red pink green yellow purple violet orange beige
+brown graphite navy
+""".split())
+FILLER = frozenset("""
+оригинал оригинальный новый новинка хит подарок гарантия официальный ростест доставка
+акция скидка лучший качественный
+original new official hit sale the and for with of
+""".split())
+NON_IDENTITY = COLOURS | FILLER
+_LAT2CYR_REST = {"x": "кс", "w": "в", "q": "к", "h": "х", "y": "и", "c": "к", "j": "дж"}
+
+
+def words(text: str) -> list[str]:
+    """Word tokens (letters/digits, inner hyphens and dots kept) in order."""
+    return WORD.findall(text)
+
+
+def norm_number(raw: str) -> str:
+    """'1,7' → '1.7', '007' → '7', '2.0' → '2' (one spelling per value)."""
+    value = float(raw.replace(",", "."))
+    return str(int(value)) if value.is_integer() else f"{value:g}"
+
+
+def numbers(text: str) -> Counter[str]:
+    """Multiset of the title's numbers (normalised), years excluded."""
+    found = (norm_number(m) for m in NUMBER.findall(text))
+    return Counter(n for n in found if not YEAR.match(n))
+
+
+def to_latin(word: str) -> str:
+    """Latin spelling of a word (Cyrillic transliterated), lower-case, no punctuation."""
+    latin = cyrtranslit.to_latin(word, "ru") if CYRILLIC.search(word) else word
+    return re.sub(r"[^a-z0-9]", "", latin.lower())
+
+
+_SOUNDS = (("ph", "f"), ("ch", "c"), ("sh", "s"), ("x", "ks"), ("w", "v"), ("q", "k"),
+           ("c", "k"), ("y", "i"), ("j", "i"), ("h", ""))
+
+
+def skeleton(latin: str) -> str:
+    """A rough sound skeleton of a Latin word, so 'galaxy' and 'galaksi' (Галакси), 'huawei'
+    and 'huavej' (Хуавей) compare equal: spellings that transliteration moves apart."""
+    out = latin.lower()
+    for a, b in _SOUNDS:
+        out = out.replace(a, b)
+    return re.sub(r"(.)\1+", r"\1", out)
+
+
+def to_cyrillic(word: str) -> str | None:
+    """Cyrillic spelling of a Latin word, or None when it cannot be written fully in Cyrillic."""
+    out = cyrtranslit.to_cyrillic(word, "ru")
+    out = "".join(_LAT2CYR_REST.get(ch.lower(), ch) if LATIN.match(ch) else ch for ch in out)
+    return None if LATIN.search(out) else out
+
+
+def model_words(text: str) -> set[str]:
+    """Latin-script identity words, lower-case, letter runs only (digits go to `numbers`)."""
+    out: set[str] = set()
+    for word in words(text):
+        if not LATIN.search(word) or CYRILLIC.search(word):
+            continue
+        for part in re.findall(r"[a-z]+", word.lower().replace("-", "").replace("'", "")):
+            if part not in UNIT_WORDS and part not in NON_IDENTITY:
+                out.add(part)
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _latin_vocab(text: str) -> tuple[tuple[str, bool], ...]:
+    """Every word of a title as (Latin sound skeleton, came from Cyrillic)."""
+    out = []
+    for word in words(text):
+        cyr = bool(CYRILLIC.search(word))
+        out.extend((skeleton(w), cyr) for w in re.findall(r"[a-z]+", to_latin(word)))
+    return tuple(out)
+
+
+def _close(a: str, b: str, loose: bool) -> bool:
+    """Edit distance ≤ 1, or ≤ 2 for a transliterated word of 4+ letters (Хаеир ~ Haier)."""
+    if a == b:
+        return True
+    limit = 2 if loose and max(len(a), len(b)) >= 4 else 1
+    if abs(len(a) - len(b)) > limit or min(len(a), len(b)) < 3:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] <= limit
+
+
+def _unmatched(mine: set[str], other_text: str) -> set[str]:
+    """Model words with no close spelling in the other title (joined or split codes count:
+    'wifi' is found in 'Wi Fi', 'wi' in 'WiFi')."""
+    vocab = _latin_vocab(other_text)
+    joined = "".join(v for v, _ in vocab)
+    return {w for w in mine if not (skeleton(w) in joined
+                                    or any(_close(skeleton(w), v, cyr) for v, cyr in vocab))}
+
+
+def same_identity(a: str, b: str) -> bool | None:
+    """True: no identity conflict; False: a number or model word differs; None: unknown.
+
+    Numbers conflict only when neither multiset contains the other (one title omitting the
+    memory size is not evidence of another product); a model word of one title with no
+    close spelling anywhere in the other is a conflict ("15" vs "15 Pro").
+    """
+    na, nb = numbers(a), numbers(b)
+    if na != nb:
+        if not (na <= nb or nb <= na):
+            return False
+    if _unmatched(model_words(a), b) or _unmatched(model_words(b), a):
+        return False
+    return True if na == nb else None

@@ -1,0 +1,137 @@
+"""One training objective per `TrainConfig.objective`, behind one interface for the loop.
+
+The loop (`tuning.train`) only needs a module to optimise (what accelerate wraps, so DDP
+sees every forward) and a way to turn the batch's corpus indices into that module's
+inputs; each objective owns its own noise / augmentation / mining. Adding an objective is
+one class here, not an edit of the loop.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from tuning.augment import augment
+from tuning.config import TrainConfig
+from tuning.contrastive import MINING_POOL, ContrastiveLoss, mine_hard_negatives
+from tuning.model import LoadedModel, embed
+from tuning.noise import noisy_batch
+from tuning.tsdae import TSDAELoss, corpus_vocab
+
+Inputs = dict[str, Any]
+
+
+@dataclass
+class Objective:
+    """What the loop trains: `module(**inputs(indices, rng))` is the scalar loss."""
+
+    module: nn.Module
+    texts: list[str]
+    cfg: TrainConfig
+    tokenizer: Any
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def inputs(self, indices: list[int], rng: random.Random) -> Inputs:  # pragma: no cover
+        raise NotImplementedError
+
+    def tokens(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.cfg.max_length,
+                             return_tensors="pt")
+        return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+
+
+class TSDAEObjective(Objective):
+    """The source report's denoising auto-encoder (noisy text in, clean text reconstructed)."""
+
+    def inputs(self, indices: list[int], rng: random.Random) -> Inputs:
+        clean = [self.texts[j] for j in indices]
+        noisy = [self.cfg.prefix + t for t in noisy_batch(clean, self.cfg.deletion_ratio, rng)]
+        return {"noisy": self.tokens(noisy), "target": self.tokens(clean)}
+
+
+class ContrastiveObjective(Objective):
+    """Two augmented views per title + its mined hard negative (see `tuning.contrastive`)."""
+
+    negatives: list[int | None]
+    base: np.ndarray
+
+    def inputs(self, indices: list[int], rng: random.Random) -> Inputs:
+        prefix = self.cfg.prefix
+        a = [prefix + augment(self.texts[j], rng) for j in indices]
+        b = [prefix + augment(self.texts[j], rng) for j in indices]
+        third = [self.negatives[j] if self.negatives[j] is not None
+                 else self._other(j, rng) for j in indices]
+        enc = self.tokens(a + b + [prefix + self.texts[j] for j in third])
+        return {**enc, "base_rows": torch.from_numpy(self.base[third])}
+
+    def _other(self, j: int, rng: random.Random) -> int:
+        k = rng.randrange(len(self.texts) - 1) if len(self.texts) > 1 else 0
+        return k + (k >= j) if len(self.texts) > 1 else j
+
+
+class _Sum(nn.Module):
+    """Weighted sum of TSDAE and contrastive losses (one encoder, shared LoRA)."""
+
+    def __init__(self, tsdae: nn.Module, contrastive: nn.Module, w_tsdae: float, w_con: float):
+        super().__init__()
+        self.tsdae, self.contrastive, self.w_tsdae, self.w_con = tsdae, contrastive, w_tsdae, w_con
+
+    def forward(self, tsdae: Inputs, contrastive: Inputs) -> torch.Tensor:
+        return self.w_tsdae * self.tsdae(**tsdae) + self.w_con * self.contrastive(**contrastive)
+
+
+class SumObjective(Objective):
+    parts: tuple[TSDAEObjective, ContrastiveObjective]
+
+    def inputs(self, indices: list[int], rng: random.Random) -> Inputs:
+        t, c = self.parts
+        return {"tsdae": t.inputs(indices, rng), "contrastive": c.inputs(indices, rng)}
+
+
+def _tsdae(cfg: TrainConfig, loaded: LoadedModel, texts: list[str]) -> TSDAEObjective:
+    vocab = corpus_vocab(loaded.tokenizer, texts, cfg.max_length) if cfg.decoder_vocab == "corpus" else None
+    module = TSDAELoss(loaded.model, vocab, cfg.pooling)
+    return TSDAEObjective(module, texts, cfg, loaded.tokenizer,
+                          {"decoder_vocab_size": len(vocab) if vocab else None})
+
+
+def _contrastive(cfg: TrainConfig, loaded: LoadedModel, texts: list[str],
+                 gather: bool) -> ContrastiveObjective:
+    base = embed(loaded.model, loaded.tokenizer, texts, cfg.prefix, cfg.pooling, cfg.max_length)
+    negatives = (mine_hard_negatives(texts, base) if cfg.hard_negatives
+                 else [None] * len(texts))
+    module = ContrastiveLoss(loaded.model, cfg.pooling, 1.0 / cfg.temperature, cfg.anchor_weight,
+                             use_negatives=cfg.hard_negatives, gather_across_devices=gather)
+    found = sum(n is not None for n in negatives)
+    obj = ContrastiveObjective(module, texts, cfg, loaded.tokenizer,
+                               {"hard_negatives_found": found, "mined_titles": len(texts)})
+    obj.negatives, obj.base = negatives, base
+    return obj
+
+
+def training_texts(texts: list[str], cfg: TrainConfig) -> list[str]:
+    """The titles a run trains on: all of them, or a seeded `MINING_POOL` subset for the
+    contrastive objectives (their hard negatives are mined among base vectors of every
+    trained title, and embedding 100k titles first would cost minutes of a time budget)."""
+    if cfg.objective == "tsdae" or len(texts) <= MINING_POOL:
+        return texts
+    return random.Random(cfg.seed).sample(texts, MINING_POOL)
+
+
+def build_objective(cfg: TrainConfig, loaded: LoadedModel, texts: list[str],
+                    distributed: bool = False) -> Objective:
+    """The objective `cfg.objective` names, ready for the loop (negatives mined already)."""
+    if cfg.objective == "tsdae":
+        return _tsdae(cfg, loaded, texts)
+    con = _contrastive(cfg, loaded, texts, distributed)
+    if cfg.objective == "contrastive":
+        return con
+    tsd = _tsdae(cfg, loaded, texts)
+    both = SumObjective(_Sum(tsd.module, con.module, cfg.tsdae_weight, cfg.contrastive_weight),
+                        texts, cfg, loaded.tokenizer, {**tsd.info, **con.info})
+    both.parts = (tsd, con)
+    return both
