@@ -24,6 +24,7 @@ from comparison.adapters import (
     HUB_ID_RE, WEIGHTS_NAME, AdapterError, AdapterInfo, check_adapter_dir, fetch_hub_adapter,
 )
 from comparison.base_encoder import BaseModelError, BaseSource
+from comparison.explorer.adapter_io import adapter_mode, check_scale
 from tuning.model import pool
 
 BATCH_SIZE = 32
@@ -172,26 +173,36 @@ class DualEncoder:
 
     # ---- embeddings ---------------------------------------------------------------
     @torch.inference_mode()
-    def _forward(self, batch: dict[str, torch.Tensor], adapter: str | None) -> torch.Tensor:
-        """Token states from the base (adapters disabled) or from one adapter."""
+    def _forward(self, batch: dict[str, torch.Tensor], adapter: str | None,
+                 scale: float = 1.0) -> torch.Tensor:
+        """Token states from the base (adapters disabled) or from one adapter at `scale`.
+
+        Strength 0 takes the base path itself, so it equals the base exactly.
+        """
         if self._peft is None:
             if adapter is not None:
                 raise AdapterError(f"no adapter named {adapter!r} is loaded")
             return self._model(**batch).last_hidden_state
-        if adapter is None:
+        if adapter is not None and adapter not in self._internal:
+            raise AdapterError(f"no adapter named {adapter!r} is loaded")
+        if adapter is None or check_scale(scale) == 0.0:
             with self._peft.disable_adapter():
                 return self._peft(**batch).last_hidden_state
-        if adapter not in self._internal:
-            raise AdapterError(f"no adapter named {adapter!r} is loaded")
         self._peft.set_adapter(self._internal[adapter])
-        return self._peft(**batch).last_hidden_state
+        with adapter_mode(self._peft, True, scale):
+            return self._peft(**batch).last_hidden_state
 
-    def embed(self, texts: list[str], prefix: str = "query: ", adapter: str | None = None) -> np.ndarray:
-        """L2-normalised mean-pooled float32 vectors, one row per text (base if adapter is None)."""
-        return self._embed_many(texts, prefix, [adapter])[0]
+    def embed(self, texts: list[str], prefix: str = "query: ", adapter: str | None = None,
+              scale: float = 1.0) -> np.ndarray:
+        """L2-normalised mean-pooled float32 vectors, one row per text (base if adapter is None).
+
+        `scale` is the adapter-strength dial (0 = base exactly, 1 = as trained, up to 2).
+        """
+        return self._embed_many(texts, prefix, [adapter], scale)[0]
 
     def embed_both(
         self, texts: list[str], prefix: str = "query: ", adapter: str | None = None,
+        scale: float = 1.0,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(base, tuned) vectors; tuned is a copy of base when no adapter is given.
 
@@ -201,11 +212,11 @@ class DualEncoder:
         if adapter is None:
             base = self.embed(texts, prefix, None)
             return base, base.copy()
-        base, tuned = self._embed_many(texts, prefix, [None, adapter])
+        base, tuned = self._embed_many(texts, prefix, [None, adapter], scale)
         return base, tuned
 
     def _embed_many(self, texts: list[str], prefix: str,
-                    adapters: list[str | None]) -> list[np.ndarray]:
+                    adapters: list[str | None], scale: float = 1.0) -> list[np.ndarray]:
         inputs = [prefix + clean_text(t) for t in texts]
         # Batching texts of similar length wastes less compute on padding.
         order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
@@ -218,7 +229,7 @@ class DualEncoder:
             batch.pop("token_type_ids", None)
             for k, adapter in enumerate(adapters):
                 with self._lock:
-                    states = self._forward(dict(batch), adapter)
+                    states = self._forward(dict(batch), adapter, scale)
                 pooled = pool(states.float(), batch["attention_mask"], "mean")
                 rows[k].append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
         outs = []

@@ -68,8 +68,10 @@ def _check_prefix(prefix: str) -> str:
 
 def score_pairs(
     enc: DualEncoder, pairs: list[tuple[str, str]], prefix: str = DEFAULT_PREFIX, adapter: str | None = None,
+    scale: float = 1.0,
 ) -> pd.DataFrame:
-    """Cosine of each pair under base and tuned; columns text_a, text_b, base, tuned, delta."""
+    """Cosine of each pair under base and tuned (adapter at strength `scale`);
+    columns text_a, text_b, base, tuned, delta."""
     if not pairs:
         raise InputError("enter at least one pair of texts")
     if len(pairs) > MAX_PAIRS:
@@ -86,7 +88,7 @@ def score_pairs(
     if adapter is None:
         tuned_cos = np.full(n, np.nan, dtype=np.float32)
     else:
-        tuned = enc.embed(a + b, prefix, adapter)
+        tuned = enc.embed(a + b, prefix, adapter, scale)
         tuned_cos = np.sum(tuned[:n] * tuned[n:], axis=1)
     return pd.DataFrame({
         "text_a": a, "text_b": b, "base": base_cos.astype(float),
@@ -126,7 +128,7 @@ def _cosine_matrix(emb: np.ndarray) -> np.ndarray:
 
 def similarity_matrices(
     enc: DualEncoder, texts: list[str], prefix: str = DEFAULT_PREFIX, adapter: str | None = None,
-    categories: list[str] | None = None,
+    categories: list[str] | None = None, scale: float = 1.0,
 ) -> SimilarityMatrices:
     """Base, tuned and difference matrices for 2..MAX_LIST texts (optional categories)."""
     if len(texts) < 2:
@@ -143,7 +145,7 @@ def similarity_matrices(
     base = _cosine_matrix(emb_base)
     emb_tuned = tuned = delta = None
     if adapter is not None:
-        emb_tuned = enc.embed(cleaned, prefix, adapter)
+        emb_tuned = enc.embed(cleaned, prefix, adapter, scale)
         tuned = _cosine_matrix(emb_tuned)
         delta = (tuned - base).astype(np.float32)
     return SimilarityMatrices(cleaned, categories, base, tuned, delta, emb_base, emb_tuned)
