@@ -1,15 +1,18 @@
-"""Benchmark: our shared-module TSDAE vs stock sentence-transformers TSDAE, same LoRA encoder.
+"""Benchmark: each objective's step time, ours vs stock sentence-transformers TSDAE.
 
     python -m tuning.bench [--base DIR] [--steps 6] [--skip-e2e]
 
+Baseline: the stock `DenoisingAutoEncoderLoss` step, measured in the same run. Also
+reported: our TSDAE / contrastive / both, plain and 4-bit, and `e2e_1000_s` (train 1,000
+titles × 1 epoch with the default settings, wall time incl. loading and mining; target
+≤ 60 s on 2 cores).
+
 Each measurement runs in its own subprocess, one after another, so peak RSS is that
-variant's alone and the two never compete for the CPU. The stock loss runs untied
+variant's alone and the variants never compete for the CPU. The stock loss runs untied
 (`tie_encoder_decoder=True` fails on a LoRA encoder, GUIDE §2), i.e. with its full
 trainable decoder and 250k-token output layer. The last stdout line is one JSON object:
-step_time_ratio (ours / stock, target <= 0.4), peak_rss_ratio (target <= 0.6),
-e2e_1000_s (train 1,000 corpus titles x 1 epoch with the "fast CPU" preset — plain LoRA,
-because 4-bit NF4 matmuls are ~3.5x slower per step on CPU — wall time incl. loading;
-target <= 90 s on 2 cores) and, when the shipped adapter exists, its dev metrics.
+`<kind>_step_s` per variant, step_time_ratio (our TSDAE / stock), peak_rss_ratio,
+e2e_1000_s and, when the shipped default adapter exists, its dev metrics.
 """
 from __future__ import annotations
 
@@ -27,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "examples" / "products_corpus.csv"
 DEV = ROOT / "examples" / "dev_pairs.csv"
-SHIPPED = ROOT / "examples" / "adapters" / "e5-products-tsdae"
-BATCH, LENGTH = 16, 32
+SHIPPED = ROOT / "examples" / "adapters" / "e5-products-contrastive"
+BATCH, LENGTH = 32, 32
 
 
 def _titles(n: int) -> list[str]:
@@ -42,7 +45,11 @@ def _peak_rss_mb() -> float:
 
 
 def _worker(kind: str, base: str, steps: int) -> dict:
-    """Time `steps` optimisation steps (after one warm-up) of one TSDAE variant."""
+    """Time `steps` optimisation steps (after one warm-up) of one objective.
+
+    kinds: "stock" (sentence-transformers DenoisingAutoEncoderLoss, untied), or
+    "<objective>" / "<objective>@4bit" for ours (tsdae, contrastive, tsdae+contrastive).
+    """
     import torch
 
     from tuning.config import TrainConfig
@@ -50,43 +57,43 @@ def _worker(kind: str, base: str, steps: int) -> dict:
     from tuning.train import training_threads
 
     torch.set_num_threads(training_threads())
-
-    texts, rng = _titles(BATCH * (steps + 1)), random.Random(0)
-    cfg = TrainConfig(use_4bit=kind == "ours_4bit", max_length=LENGTH, batch_size=BATCH)
-    if kind.startswith("ours"):
+    texts, rng = _titles(max(1000, BATCH * (steps + 1))), random.Random(0)
+    if kind != "stock":
         from tuning.model import load_for_training
-        from tuning.tsdae import TSDAELoss, corpus_vocab
+        from tuning.objectives import build_objective
 
+        objective, _, quant = kind.partition("@")
+        cfg = TrainConfig(objective=objective, use_4bit=quant == "4bit", max_length=LENGTH,
+                          batch_size=BATCH)
         loaded = load_for_training(base, cfg)
-        tok = loaded.tokenizer
-        loss_fn = TSDAELoss(loaded.model, corpus_vocab(tok, _titles(100_000), LENGTH))
+        obj = build_objective(cfg, loaded, texts)
+        loss_fn = obj.module
 
-        def step_loss(clean: list[str], noisy: list[str]) -> torch.Tensor:
-            enc = tok(noisy, padding=True, truncation=True, max_length=LENGTH, return_tensors="pt")
-            tgt = tok(clean, padding=True, truncation=True, max_length=LENGTH, return_tensors="pt")
-            return loss_fn(dict(enc), dict(tgt))
+        def step_loss(i: int) -> torch.Tensor:
+            return loss_fn(**obj.inputs(list(range(i * BATCH, (i + 1) * BATCH)), rng))
     else:
         from peft import LoraConfig
         from sentence_transformers import SentenceTransformer
         from sentence_transformers.sentence_transformer.losses import DenoisingAutoEncoderLoss
 
+        cfg = TrainConfig(use_4bit=False, max_length=LENGTH, batch_size=BATCH)
         st = SentenceTransformer(base, device="cpu")
         st.max_seq_length = LENGTH
         st.add_adapter(LoraConfig(r=cfg.r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
                                   target_modules=cfg.target_modules))
         loss_fn = DenoisingAutoEncoderLoss(st, decoder_name_or_path=base, tie_encoder_decoder=False)
 
-        def step_loss(clean: list[str], noisy: list[str]) -> torch.Tensor:
+        def step_loss(i: int) -> torch.Tensor:
+            clean = texts[i * BATCH:(i + 1) * BATCH]
+            noisy = [cfg.prefix + t for t in noisy_batch(clean, 0.6, rng)]
             return loss_fn([st.tokenize(noisy), st.tokenize(clean)], None)
     loss_fn.train()
     params = [p for p in loss_fn.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=1e-4)
     times = []
     for i in range(steps + 1):
-        clean = texts[i * BATCH:(i + 1) * BATCH]
-        noisy = [cfg.prefix + t for t in noisy_batch(clean, 0.6, rng)]
         start = time.perf_counter()
-        loss = step_loss(clean, noisy)
+        loss = step_loss(i)
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -96,15 +103,15 @@ def _worker(kind: str, base: str, steps: int) -> dict:
 
 
 def _e2e(base: str) -> dict:
+    """1,000 corpus titles × 1 epoch with the default settings: wall time incl. loading + mining."""
     import tempfile
 
-    from tuning.config import PRESETS, TrainConfig
+    from tuning.config import TrainConfig
     from tuning.train import train
 
-    preset = next(k for k in PRESETS if k.startswith("fast CPU"))
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        res = train(TrainConfig.from_dict(PRESETS[preset]), _titles(1000), base, Path(tmp) / "a")
+        res = train(TrainConfig(epochs=1), _titles(1000), base, Path(tmp) / "a")
     return {"kind": "e2e", "e2e_1000_s": time.perf_counter() - start, "steps": res.steps,
             "mode": res.mode_label, "peak_rss_mb": _peak_rss_mb()}
 
@@ -135,16 +142,18 @@ def main(argv: list[str] | None = None) -> dict:
         print(json.dumps(result))
         return result
     common = ["--base", args.base, "--steps", str(args.steps)]
-    ours, ours4, stock = (_run(["--worker", k, *common]) for k in ("ours", "ours_4bit", "stock"))
-    report = {"batch": BATCH, "length": LENGTH, "cores": os.cpu_count(),
-              "load_avg_1m": round(os.getloadavg()[0], 2),
-              "ours_step_s": round(ours["step_s"], 3), "ours_4bit_step_s": round(ours4["step_s"], 3),
-              "stock_step_s": round(stock["step_s"], 3),
-              "step_time_ratio": round(ours["step_s"] / stock["step_s"], 3),
-              "ours_peak_rss_mb": round(ours["peak_rss_mb"]), "ours_4bit_peak_rss_mb":
-              round(ours4["peak_rss_mb"]), "stock_peak_rss_mb": round(stock["peak_rss_mb"]),
-              "peak_rss_ratio": round(ours["peak_rss_mb"] / stock["peak_rss_mb"], 3),
-              "ours_trainable": ours["trainable_params"], "stock_trainable": stock["trainable_params"]}
+    kinds = ["stock", "tsdae", "tsdae@4bit", "contrastive", "contrastive@4bit", "tsdae+contrastive"]
+    runs = {k: _run(["--worker", k, *common]) for k in kinds}
+    stock = runs["stock"]
+    report: dict = {"batch": BATCH, "length": LENGTH, "cores": os.cpu_count(),
+                    "load_avg_1m": round(os.getloadavg()[0], 2)}
+    for k, r in runs.items():
+        report[f"{k}_step_s"] = round(r["step_s"], 3)
+        report[f"{k}_peak_rss_mb"] = round(r["peak_rss_mb"])
+    report.update(step_time_ratio=round(runs["tsdae"]["step_s"] / stock["step_s"], 3),
+                  peak_rss_ratio=round(runs["tsdae"]["peak_rss_mb"] / stock["peak_rss_mb"], 3),
+                  ours_trainable=runs["tsdae"]["trainable_params"],
+                  stock_trainable=stock["trainable_params"])
     if not args.skip_e2e:
         e2e = _run(["--worker", "e2e", "--base", args.base])
         report.update(e2e_1000_s=round(e2e["e2e_1000_s"], 1), e2e_mode=e2e["mode"])
