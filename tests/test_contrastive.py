@@ -100,3 +100,14 @@ def test_auto_epochs_follow_the_corpus_size() -> None:
     assert planned_epochs(TrainConfig(epochs=4), 100_000) == 4
     with pytest.raises(ValueError, match="objective"):
         TrainConfig(objective="magic")
+
+
+def test_plan_says_steps_and_time_before_the_start() -> None:
+    from tuning.plan import plan_run
+
+    small, large = plan_run(TrainConfig(use_4bit=False), 200), plan_run(TrainConfig(use_4bit=False), 3360)
+    assert small.steps >= 300 and large.steps >= 300 and not small.capped_by_budget
+    assert plan_run(TrainConfig(epochs=1), 1000).steps == 32
+    capped = plan_run(TrainConfig(epochs=50, time_budget_s=120.0), 100_000)
+    assert capped.capped_by_budget and capped.seconds == 120.0 and capped.steps < 200
+    assert plan_run(TrainConfig(objective="tsdae+contrastive"), 1000).seconds > plan_run(TrainConfig(), 1000).seconds
