@@ -41,6 +41,8 @@ _SERBIAN = set("ЂЃЉЊЌЋЏђѓљњќћџЈјЅѕ")  # what cp1251 makes of o
 _TYPOGRAPHY = set("«»„“”‘’–—…№°±×•·€₽™®©\u00a0²³½¼¾✓")
 _LOG_NEIGHBOUR, _LOG_TYPO, _LOG_LETTER, _LOG_ODD = math.log(2e-3), math.log(2e-3), math.log(1e-5), math.log(1e-6)
 _WORD = re.compile(r"[^\W\d_]+")
+_UNITS = {"мАч", "кВт", "мВт", "МВт", "ГГц", "МГц", "кГц", "кВА", "мкФ", "МПа", "кПа", "ГБайт", "МБайт",
+          "кБайт", "ТБайт", "дБ", "мА", "кА", "кВ", "мВ", "мТл", "кОм", "МОм", "мкм"}
 _GLUED = re.compile(r"[‘’”•–—…™‚†‡€‰‹›][а-яё]")
 AMBIGUOUS_NATS = 3.0
 MIN_MEAN_LOG_FREQ = -3.7
@@ -92,10 +94,15 @@ def _char_score(ch: str) -> tuple[float, str]:
 
 
 def _case_breaks(word: str) -> int:
-    """Case changes a Russian word never has: lower then upper ("оБЪЧ"), Latin glued to Cyrillic."""
+    """Case changes a Russian word never has: lower then upper ("оБЪЧ"), capitals then small
+    letters ("ИЯБзп"), Latin glued to Cyrillic ("Cafй")."""
+    if word in _UNITS:
+        return 0
     breaks = 0
-    for a, b in zip(word, word[1:]):
-        if a.islower() and b.isupper() or (a.isascii() != b.isascii()):
+    for i, (a, b) in enumerate(zip(word, word[1:])):
+        if a.islower() and b.isupper() or a.isascii() != b.isascii():
+            breaks += 1
+        elif b.islower() and a.isupper() and i and word[i - 1].isupper():
             breaks += 1
     return breaks
 
