@@ -30,13 +30,15 @@ def _add_config_args(parser: argparse.ArgumentParser) -> None:
     for f in fields(TrainConfig):
         default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
         flag = "--" + f.name.replace("_", "-")
+        # torchrun / accelerate launch read "--r" as an abbreviation of their own --rdzv-* options
+        flags = (flag, "--lora-r") if f.name == "r" else (flag,)
         help_text = f.metadata.get("help", "").replace("%", "%%")
         if isinstance(default, bool):
-            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
+            parser.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction,
                                 default=None, help=f"{help_text} (default: {default})")
         else:
             shown = ",".join(default) if isinstance(default, list) else default
-            parser.add_argument(flag, dest=f.name, type=str, default=None,
+            parser.add_argument(*flags, dest=f.name, type=str, default=None,
                                 help=f"{help_text} (default: {shown})")
 
 
