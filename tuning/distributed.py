@@ -31,6 +31,7 @@ import re
 import shutil
 import signal
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
@@ -41,6 +42,7 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import InitProcessGroupKwargs
 
+_SIGTERM_GRACE_S = 3.0
 STOP_CODES = {None: 0, "time_budget": 1, "cancelled": 2}  # the highest code of any rank wins
 _STOP_NAMES = {v: k for k, v in STOP_CODES.items()}
 
@@ -136,8 +138,14 @@ def gather_steps(accelerator: Accelerator, step: int) -> list[int]:
 
 
 @contextmanager
-def exit_on_sigterm(enabled: bool) -> Iterator[None]:
-    """Turn the first SIGTERM into SystemExit so `finally` blocks clean up (main thread only)."""
+def exit_on_sigterm(enabled: bool, out_dir: Path) -> Iterator[None]:
+    """Turn the first SIGTERM into SystemExit so `finally` blocks clean up (main thread only).
+
+    A rank blocked inside a collective (its peer died) never returns to Python, so the
+    exception cannot fire; a watcher thread, woken through the signal wakeup fd, then removes
+    this process's partial folders itself after a grace period and exits, before the
+    launcher's SIGKILL would leave them behind.
+    """
     if not enabled or threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -149,11 +157,31 @@ def exit_on_sigterm(enabled: bool) -> Iterator[None]:
             fired = True
             raise SystemExit(128 + signum)
 
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+
+    def watch() -> None:
+        while (got := os.read(read_fd, 1)) and got[0] != signal.SIGTERM:
+            pass
+        if got:
+            time.sleep(_SIGTERM_GRACE_S)
+            for path in _own_partials(out_dir):
+                shutil.rmtree(path, ignore_errors=True)
+            os._exit(128 + signal.SIGTERM)
+
     previous = signal.signal(signal.SIGTERM, handler)
+    previous_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    threading.Thread(target=watch, name="sigterm-cleanup", daemon=True).start()
     try:
         yield
     finally:
+        signal.set_wakeup_fd(previous_fd)
         signal.signal(signal.SIGTERM, previous)
+        os.close(write_fd)  # ends the watcher
+
+
+def _own_partials(out_dir: Path) -> list[Path]:
+    return list(out_dir.parent.glob(f".{out_dir.name}.partial-{os.getpid()}-*"))
 
 
 def partial_dir(out_dir: Path) -> Path:

@@ -99,7 +99,7 @@ def train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
     threads_before = torch.get_num_threads()
     torch.set_num_threads(training_threads())
     try:
-        with dist.exit_on_sigterm(dist.launched_world_size() > 1):
+        with dist.exit_on_sigterm(dist.launched_world_size() > 1, out_dir):
             return _train(cfg, texts, base_path, out_dir, on_progress, stop)
     finally:
         torch.set_num_threads(threads_before)
