@@ -6,12 +6,13 @@ scripts do, so every setting the UI has is on the CLI under the same name.
     python -m tuning train --corpus examples/products_corpus.csv --out runs/a --r 8
     python -m tuning eval --adapter runs/a --dev examples/dev_pairs.csv
 
-Under accelerate (the loop uses `Accelerator` for the device and DDP; each process takes
-its shard of every epoch, only the main process writes the adapter):
+Several processes (DDP; see README "Training on several processes / machines" and
+tuning/distributed.py): every rank takes an even shard of every epoch, stops at the same
+step, and only rank 0 prints and writes the adapter:
 
-    accelerate launch --cpu -m tuning train --corpus C --out DIR          # one process (tested)
-    accelerate launch --multi_gpu --num_processes 2 -m tuning train --corpus C --out DIR \
-        --no-use-4bit                                                      # GPUs (untested here)
+    torchrun --nproc_per_node 2 -m tuning train --corpus C --out DIR                # CPU: gloo
+    accelerate launch --cpu --num_processes 2 -m tuning train --corpus C --out DIR  # CPU: gloo
+    torchrun --nproc_per_node 4 -m tuning train --corpus C --out DIR --no-use-4bit  # 4 GPUs: NCCL
 """
 from __future__ import annotations
 
@@ -29,13 +30,15 @@ def _add_config_args(parser: argparse.ArgumentParser) -> None:
     for f in fields(TrainConfig):
         default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
         flag = "--" + f.name.replace("_", "-")
+        # torchrun / accelerate launch read "--r" as an abbreviation of their own --rdzv-* options
+        flags = (flag, "--lora-r") if f.name == "r" else (flag,)
         help_text = f.metadata.get("help", "").replace("%", "%%")
         if isinstance(default, bool):
-            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
+            parser.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction,
                                 default=None, help=f"{help_text} (default: {default})")
         else:
             shown = ",".join(default) if isinstance(default, list) else default
-            parser.add_argument(flag, dest=f.name, type=str, default=None,
+            parser.add_argument(*flags, dest=f.name, type=str, default=None,
                                 help=f"{help_text} (default: {shown})")
 
 
@@ -94,12 +97,15 @@ def main(args: argparse.Namespace) -> int:
         return 0
     from tuning.card import write_card
     from tuning.data import load_corpus
+    from tuning.distributed import is_main_launch
     from tuning.train import train
 
     cfg = config_from_args(args)
     corpus = load_corpus(args.corpus, args.text_column)
-    print(f"corpus: {corpus.n_clean} texts from column {corpus.text_column!r} "
-          f"({corpus.n_raw} rows, dropped {corpus.dropped})", flush=True)
+    main_rank = is_main_launch()
+    if main_rank:
+        print(f"corpus: {corpus.n_clean} texts from column {corpus.text_column!r} "
+              f"({corpus.n_raw} rows, dropped {corpus.dropped})", flush=True)
 
     def progress(p) -> None:
         if p.step % 10 == 0 or p.step == p.total_steps or p.loss is None:
@@ -109,6 +115,8 @@ def main(args: argparse.Namespace) -> int:
                   f"| {p.message}", flush=True)
 
     result = train(cfg, corpus.texts, _base_path(args.base), args.out, progress)
+    if not main_rank:
+        return 0 if result.status != "cancelled" else 1
     print(json.dumps({"status": result.status, "adapter_saved": result.adapter_saved,
                       "steps": result.steps, "mode": result.mode_label,
                       "elapsed_s": round(result.elapsed_s, 1)}, ensure_ascii=False))

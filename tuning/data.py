@@ -1,6 +1,6 @@
 """Corpus loading: any common text/table file in, a clean list of unique texts out.
 
-Uploads are untrusted and messy (Excel exports in cp1251, BOMs, semicolons, binary files
+Uploads are untrusted and messy (Excel exports in cp1251 or UTF-16, BOMs, KOI8-R, semicolons, binary files
 renamed to .csv), so every failure becomes a `CorpusError` with a plain-language message the
 UI can show, and the size limit is checked before a single byte is parsed.
 """
@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from charset_normalizer import from_bytes
+
+from tuning.encodings import OFFERED_ENCODINGS, EncodingError, decode
 
 TEXT_SUFFIXES = {".txt", ".csv", ".tsv", ".jsonl"}
 TABLE_SUFFIXES = {".xlsx", ".parquet"}
@@ -69,38 +70,16 @@ def clean_text(text: str) -> str:
     return _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
 
 
-def _decode(raw: bytes) -> tuple[str, str]:
-    """Decode bytes: BOM → utf-8-sig, valid utf-8 → utf-8, else charset-normalizer's guess."""
-    if b"\x00" in raw[:8192]:
-        raise CorpusError("This is not a text/table file (it contains binary data).")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+def _decode(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """Bytes to text, or a CorpusError: never mojibake (the rules are in tuning/encodings.py)."""
     try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(raw[:2_000_000]).best()
-    if best is None or best.encoding is None:
-        raise CorpusError("This is not a text/table file (its encoding could not be recognised).")
-    encoding = best.encoding
-    # Russian single-byte exports are almost always Windows-1251; charset-normalizer may name a
-    # sibling code page for short samples, so prefer cp1251 when it decodes cleanly.
-    if encoding in {"cp1251", "windows_1251"} or _is_cyrillic_cp1251(raw):
-        encoding = "cp1251"
-    return raw.decode(encoding, errors="replace"), encoding
+        return decode(raw, encoding)
+    except EncodingError as exc:
+        raise CorpusError(str(exc)) from None
 
 
-def _is_cyrillic_cp1251(raw: bytes) -> bool:
-    try:
-        text = raw[:200_000].decode("cp1251")
-    except UnicodeDecodeError:
-        return False
-    letters = [c for c in text if c.isalpha()]
-    cyr = sum("\u0400" <= c <= "\u04ff" for c in letters)
-    return bool(letters) and cyr / len(letters) > 0.3
-
-
-def _read_table(path: Path, raw: bytes) -> tuple[pd.DataFrame, str | None]:
+def _read_table(path: Path, raw: bytes,
+                encoding: str | None = None) -> tuple[pd.DataFrame, str | None]:
     """Parse the file into a DataFrame of strings; returns (frame, encoding)."""
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
@@ -117,7 +96,7 @@ def _read_table(path: Path, raw: bytes) -> tuple[pd.DataFrame, str | None]:
             return pd.read_parquet(io.BytesIO(raw)).astype("string").astype(object), None
         except Exception as exc:
             raise CorpusError(f"Could not read the Parquet file: {exc}") from None
-    text, encoding = _decode(raw)
+    text, encoding = _decode(raw, encoding)
     if not text.strip():
         raise CorpusError("The file is empty.")
     if suffix == ".txt":
@@ -170,9 +149,13 @@ def _pick_column(frame: pd.DataFrame, text_column: str | None) -> str:
     return best
 
 
-def load_corpus(path: Path, text_column: str | None = None,
-                limits: CorpusLimits | None = None) -> Corpus:
-    """Read, clean, filter and de-duplicate a corpus file; raise CorpusError when unusable."""
+def load_corpus(path: Path, text_column: str | None = None, limits: CorpusLimits | None = None,
+                encoding: str | None = None) -> Corpus:
+    """Read, clean, filter and de-duplicate a corpus file; raise CorpusError when unusable.
+
+    `encoding` (one of OFFERED_ENCODINGS, or any Python codec name) overrides detection for
+    text files; a choice that turns the file into mojibake is refused, not used.
+    """
     limits = limits or CorpusLimits()
     path = Path(path)
     suffix = path.suffix.lower()
@@ -188,7 +171,7 @@ def load_corpus(path: Path, text_column: str | None = None,
     if size == 0:
         raise CorpusError("The file is empty.")
     raw = path.read_bytes()
-    frame, encoding = _read_table(path, raw)
+    frame, encoding = _read_table(path, raw, encoding)
     if len(frame) > limits.max_rows:
         raise CorpusError(f"The file has {len(frame):,} rows; the limit is {limits.max_rows:,}. "
                           "Take a sample or split the file.")
@@ -232,9 +215,15 @@ def _filter(raw_texts: list[str], limits: CorpusLimits) -> tuple[list[str], dict
     return texts, dropped
 
 
-def preview(path: Path, text_column: str | None = None) -> dict[str, Any]:
-    """JSON-able summary for the UI and the /preview_corpus API."""
-    corpus = load_corpus(path, text_column)
-    return {"n_texts": corpus.n_clean, "encoding": corpus.encoding, "columns": corpus.columns,
-            "text_column": corpus.text_column, "sample": corpus.sample,
+def preview(path: Path, text_column: str | None = None,
+            encoding: str | None = None) -> dict[str, Any]:
+    """JSON-able summary for the UI and the /preview_corpus API.
+
+    `encoding` is the detected one (or the override); `encodings` what a dropdown offers
+    (empty for xlsx / parquet, which carry their own).
+    """
+    corpus = load_corpus(path, text_column, encoding=encoding)
+    offered = list(OFFERED_ENCODINGS) if corpus.encoding is not None else []
+    return {"n_texts": corpus.n_clean, "encoding": corpus.encoding, "encodings": offered,
+            "columns": corpus.columns, "text_column": corpus.text_column, "sample": corpus.sample,
             "n_raw": corpus.n_raw, "dropped": corpus.dropped}

@@ -5,7 +5,9 @@ the encoder, clean text for the decoder) with fresh noise every step, the UI nee
 within one step and an ETA, and the result must land atomically in `out_dir`. A `Trainer`
 would need a custom collator, a custom loss and three callbacks for the same thing; this
 loop is short, and `accelerate.Accelerator` still gives device placement and DDP
-(`accelerate launch -m tuning train ...`, see `tuning/cli.py`).
+(`torchrun` / `accelerate launch -m tuning train ...`, see `tuning/cli.py`). What keeps the
+ranks one job (even shards, agreed stops and errors, cleanup after a killed rank) is in
+`tuning/distributed.py`.
 
 Output (PEFT format, only LoRA weights): adapter_config.json, adapter_model.safetensors,
 README.md (model card) and training_log.json. Everything is written into a hidden sibling
@@ -20,7 +22,6 @@ import random
 import shutil
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -29,6 +30,7 @@ import torch
 from accelerate import Accelerator
 from transformers import get_linear_schedule_with_warmup
 
+from tuning import distributed as dist
 from tuning.card import write_card, write_log
 from tuning.config import TrainConfig
 from tuning.model import load_for_training
@@ -96,14 +98,15 @@ def train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
     threads_before = torch.get_num_threads()
     torch.set_num_threads(training_threads())
     try:
-        return _train(cfg, texts, base_path, out_dir, on_progress, stop)
+        with dist.exit_on_sigterm(dist.launched_world_size() > 1, out_dir):
+            return _train(cfg, texts, base_path, out_dir, on_progress, stop)
     finally:
         torch.set_num_threads(threads_before)
 
 
 def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
            on_progress: Callable[[TrainProgress], None] | None, stop: threading.Event) -> TrainResult:
-    accelerator = Accelerator()
+    accelerator = dist.make_accelerator()
     torch.manual_seed(cfg.seed)
     loaded = load_for_training(base_path, cfg)
     texts = training_texts(texts, cfg)
@@ -121,8 +124,9 @@ def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
     loss_fn, optimizer = accelerator.prepare(loss_fn, optimizer)
     loss_fn.train()
 
-    tmp = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir(parents=True)
+    if accelerator.is_main_process:
+        dist.sweep_stale_partials(out_dir)
+    tmp = dist.partial_dir(out_dir)  # created by the main process's first save only
     rng, order_rng = random.Random(cfg.seed * 1009 + rank), random.Random(cfg.seed)
     losses: list[float] = []
     status, step, start = "completed", 0, time.monotonic()
@@ -142,33 +146,34 @@ def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
         for epoch in range(epochs):
             order = list(range(len(texts)))
             order_rng.shuffle(order)
-            shard = order[rank::world]
+            shard = dist.shard(order, rank, world)
             for i in range(0, len(shard), cfg.batch_size):
                 if step >= total:
                     break
-                if stop.is_set():
-                    status = "cancelled"
-                    break
                 elapsed = time.monotonic() - start
-                if cfg.time_budget_s and step and elapsed + elapsed / step > cfg.time_budget_s:
-                    status = "time_budget"
+                over_budget = cfg.time_budget_s and step and elapsed + elapsed / step > cfg.time_budget_s
+                local = "cancelled" if stop.is_set() else "time_budget" if over_budget else None
+                if (agreed := dist.agree_stop(accelerator, local)) is not None:
+                    status = agreed
                     break
-                inputs = _to(objective.inputs(shard[i:i + cfg.batch_size], rng), accelerator.device)
-                with accelerator.autocast():
-                    loss = loss_fn(**inputs)
+                with dist.agree_errors(accelerator):
+                    inputs = _to(objective.inputs(shard[i:i + cfg.batch_size], rng), accelerator.device)
+                    with accelerator.autocast():
+                        loss = loss_fn(**inputs)
                 accelerator.backward(loss)
                 accelerator.clip_grad_norm_(params, 1.0)
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
                 step += 1
-                losses.append(float(loss.detach()))
+                losses.append(dist.mean_loss(accelerator, loss))
                 report(f"epoch {epoch + 1}/{epochs}, step {step}/{total}")
                 if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < total:
                     _save_adapter(accelerator, loaded.model, tmp / f"checkpoint-{step}")
             if status != "completed" or step >= total:
                 break
         elapsed = time.monotonic() - start
+        rank_steps = dist.gather_steps(accelerator, step)
         saved = step > 0
         if saved and accelerator.is_main_process:
             for ckpt in tmp.glob("checkpoint-*"):
@@ -179,7 +184,7 @@ def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
                    "status": status, "steps": step, "total_steps": total, "elapsed_s": elapsed,
                    "n_texts": len(texts), "epochs": epochs, **objective.info,
                    "config": cfg.to_dict(), "loss_steps": list(range(1, step + 1)),
-                   "losses": losses}
+                   "losses": losses, "world_size": world, "rank_steps": rank_steps}
             write_log(tmp, log)
             write_card(tmp, log)
             if out_dir.exists():
