@@ -69,13 +69,16 @@ class ContrastiveLoss(nn.Module):
                  anchor_weight: float = 0.0, use_negatives: bool = True,
                  gather_across_devices: bool = False) -> None:
         super().__init__()
+        import os
+        self.columns = 2 if os.environ.get("LORA_LENS_EXP_PAIRED") == "1" else 3
         self.use_negatives = use_negatives
         self.encoder = encoder
         self.pooling = pooling
         self.anchor_weight = anchor_weight
         # MNRL only uses `model` in its own forward; we call compute_loss_from_embeddings.
         self.mnrl = MultipleNegativesRankingLoss(
-            encoder, scale=scale, gather_across_devices=gather_across_devices)
+            encoder, scale=scale, gather_across_devices=gather_across_devices,
+            directions=("query_to_doc", "doc_to_query") if self.columns == 2 else ("query_to_doc",))
         object.__setattr__(self.mnrl, "model", None)
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -91,9 +94,14 @@ class ContrastiveLoss(nn.Module):
         `use_negatives`, and the anchor term keeps its tuned vector near the base one.
         """
         emb = self.encode(input_ids, attention_mask)
-        a, b, third = emb.chunk(3)
-        loss = self.mnrl.compute_loss_from_embeddings([a, b, third] if self.use_negatives
-                                                      else [a, b], None)
+        if self.columns == 2:
+            a, b = emb.chunk(2)
+            loss = self.mnrl.compute_loss_from_embeddings([a, b], None)
+            third = a
+        else:
+            a, b, third = emb.chunk(3)
+            loss = self.mnrl.compute_loss_from_embeddings([a, b, third] if self.use_negatives
+                                                          else [a, b], None)
         if self.anchor_weight > 0:
             drift = 1 - F.cosine_similarity(third, base_rows.to(third.dtype), dim=-1)
             loss = loss + self.anchor_weight * drift.mean()

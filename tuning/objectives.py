@@ -61,12 +61,33 @@ class ContrastiveObjective(Objective):
 
     def inputs(self, indices: list[int], rng: random.Random) -> Inputs:
         prefix = self.cfg.prefix
+        if self.module.columns == 2:
+            rows = self._paired(indices)
+            a = [prefix + self.texts[j] for j in rows]
+            b = [prefix + augment(self.texts[j], rng) for j in rows]
+            return {**self.tokens(a + b), "base_rows": torch.from_numpy(self.base[rows])}
         a = [prefix + augment(self.texts[j], rng) for j in indices]
         b = [prefix + augment(self.texts[j], rng) for j in indices]
         third = [self.negatives[j] if self.negatives[j] is not None
                  else self._other(j, rng) for j in indices]
         enc = self.tokens(a + b + [prefix + self.texts[j] for j in third])
         return {**enc, "base_rows": torch.from_numpy(self.base[third])}
+
+    def _paired(self, indices: list[int]) -> list[int]:
+        """Half the batch are titles, the other half their hard negatives (as rows of their own)."""
+        half = (len(indices) + 1) // 2
+        rows, seen = list(indices[:half]), set(indices[:half])
+        spare = iter(indices[half:])
+        for j in indices[:half]:
+            if len(rows) == len(indices):
+                break
+            k = self.negatives[j]
+            if k is None or k in seen:
+                k = next((x for x in spare if x not in seen), None)
+            if k is not None:
+                rows.append(k)
+                seen.add(k)
+        return rows
 
     def _other(self, j: int, rng: random.Random) -> int:
         k = rng.randrange(len(self.texts) - 1) if len(self.texts) > 1 else 0
