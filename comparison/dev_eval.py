@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from comparison.embeddings import DualEncoder
-from tuning.evaluate import METRICS, dev_metrics, read_dev
+from comparison.retrieval import METRICS, dev_metrics, read_dev
 
 MAX_DEV_ROWS = 2_000
 

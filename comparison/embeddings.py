@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -24,27 +23,10 @@ from comparison.adapters import (
     HUB_ID_RE, WEIGHTS_NAME, AdapterError, AdapterInfo, check_adapter_dir, fetch_hub_adapter,
 )
 from comparison.base_encoder import BaseModelError, BaseSource
-from tuning.model import pool
+from comparison.basics import clean_text, pool
 
 BATCH_SIZE = 32
 MAX_TOKENS = 512
-
-
-def clean_text(text: str) -> str:
-    """Control characters become spaces (tabs, newlines) or vanish; whitespace is collapsed.
-
-    Invisible format characters (zero-width space, BOM, bidi overrides, soft hyphen) vanish
-    too — a zero-width space becomes a space, as the corpus cleaner does — so a title pasted
-    from a web page scores exactly like the same title typed by hand.
-    """
-    chars = []
-    for ch in str(text):
-        cat = unicodedata.category(ch)
-        if ch.isspace() or ch == "\u200b":
-            chars.append(" ")
-        elif cat not in ("Cc", "Cs", "Cf"):
-            chars.append(ch)
-    return " ".join("".join(chars).split())
 
 
 def _adapter_folder(path: str) -> Path:

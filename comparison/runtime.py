@@ -13,13 +13,12 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from comparison.adapters import AdapterInfo, default_adapter
 from comparison.base_encoder import BaseSource, resolve_base
+from comparison.basics import Progress, parse_prefix
 from comparison.embeddings import DualEncoder
 
-Progress = Callable[[float, str], None]
 DEFAULT_ADAPTER = "default"
 # Gradio's browser client sends 11 base-36 characters, gradio_client a uuid4; anything else
 # ("..", "a/b", "") is a hand-made request and must never become part of a path or a name.
@@ -143,25 +142,6 @@ class EncoderService:
     def can_use(self, session: str, name: str | None) -> bool:
         """True when `name` is the default adapter or one of the session's own."""
         return name in (None, "", DEFAULT_ADAPTER) or str(name).startswith(f"{session}/")
-
-
-_PREFIX_ALIASES = {
-    "query: ": "query: ", "query:": "query: ", "query": "query: ",
-    "passage: ": "passage: ", "passage:": "passage: ", "passage": "passage: ",
-    "": "", "none": "", "no": "",
-}
-
-
-def parse_prefix(value: str | None) -> str:
-    """Map what people type for the e5 prefix ("query", "query: ", "none", …) to the prefix.
-
-    API callers should not have to know the exact trailing space the model was trained with.
-    """
-    key = (value if value is not None else "query: ")
-    found = _PREFIX_ALIASES.get(key, _PREFIX_ALIASES.get(key.strip().lower()))
-    if found is None:
-        raise ValueError(f"prefix must be 'query: ', 'passage: ' or '' (none), got {value!r}")
-    return found
 
 
 class ExplorerService:

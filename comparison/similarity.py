@@ -13,29 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from comparison.embeddings import DualEncoder, clean_text
+from comparison.basics import DEFAULT_PREFIX, InputError, clean_text, parse_prefix
+from comparison.embeddings import DualEncoder
 
 MAX_LIST = 200
-MAX_TEXTS = MAX_LIST
 MAX_PAIRS = 100
 MAX_CHARS = 1000
-DEFAULT_PREFIX = "query: "
-# e5 was trained with "query: " / "passage: " prefixes; its model card advises "query: "
-# on both sides for symmetric tasks such as comparing product names.
-PREFIXES: dict[str, str] = {
-    "query: ": "query: ",
-    "passage: ": "passage: ",
-    "none": "",
-}
-PREFIX_HELP: dict[str, str] = {
-    "query: ": "Recommended for comparing texts of the same kind, e.g. two product names.",
-    "passage: ": "What e5 expects for documents that a search query is matched against.",
-    "none": "No prefix: e5 was not trained this way, so scores tend to be less reliable.",
-}
-
-
-class InputError(ValueError):
-    """User input the similarity functions refuse; the message is shown as is."""
 
 
 def check_texts(texts: list[str], max_texts: int = MAX_LIST, what: str = "text") -> list[str]:
@@ -57,15 +40,6 @@ def check_texts(texts: list[str], max_texts: int = MAX_LIST, what: str = "text")
     return cleaned
 
 
-def _check_prefix(prefix: str) -> str:
-    """Accept a prefix value or its label (e.g. "none")."""
-    if prefix in PREFIXES.values():
-        return prefix
-    if prefix in PREFIXES:
-        return PREFIXES[prefix]
-    raise InputError(f"unknown prefix {prefix!r}; use one of: {', '.join(PREFIXES)}")
-
-
 def score_pairs(
     enc: DualEncoder, pairs: list[tuple[str, str]], prefix: str = DEFAULT_PREFIX, adapter: str | None = None,
 ) -> pd.DataFrame:
@@ -77,7 +51,7 @@ def score_pairs(
     for i, pair in enumerate(pairs, 1):
         if len(pair) != 2:
             raise InputError(f"pair {i} must hold exactly two texts")
-    prefix = _check_prefix(prefix)
+    prefix = parse_prefix(prefix)
     a = check_texts([p[0] for p in pairs], MAX_PAIRS, "first text of pair")
     b = check_texts([p[1] for p in pairs], MAX_PAIRS, "second text of pair")
     base = enc.embed(a + b, prefix, None)
@@ -137,7 +111,7 @@ def similarity_matrices(
         if len(categories) != len(texts):
             raise InputError("give one category per text, or none at all")
         categories = [clean_text(c) if isinstance(c, str) else "" for c in categories]
-    prefix = _check_prefix(prefix)
+    prefix = parse_prefix(prefix)
     cleaned = check_texts(list(texts), MAX_LIST, "text")
     emb_base = enc.embed(cleaned, prefix, None)
     base = _cosine_matrix(emb_base)
@@ -207,30 +181,3 @@ def summary(m: SimilarityMatrices) -> dict[str, float | int]:
         if key == "mean":
             out["mean_cosine_delta"] = tuned[key] - base[key]
     return out
-
-
-def parse_pairs(text: str) -> list[tuple[str, str]]:
-    """Lines "text A | text B" (a tab also separates) into pairs; blank lines skipped."""
-    pairs = []
-    for i, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        parts = line.split("\t") if "\t" in line else line.split("|")
-        if len(parts) != 2:
-            raise InputError(f"line {i}: write two texts separated by |")
-        pairs.append((parts[0].strip(), parts[1].strip()))
-    return pairs
-
-
-def parse_texts(text: str) -> tuple[list[str], list[str] | None]:
-    """Lines "text" or "text | category" into texts and categories (None if no line has one)."""
-    texts, cats = [], []
-    for i, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        parts = line.split("\t") if "\t" in line else line.split("|")
-        if len(parts) > 2:
-            raise InputError(f"line {i}: at most one | per line (text | category)")
-        texts.append(parts[0].strip())
-        cats.append(parts[1].strip() if len(parts) == 2 else "")
-    return texts, (cats if any(cats) else None)
