@@ -2,8 +2,8 @@
 
 These functions are what the Similarity tab shows: pair scores, the three similarity
 matrices (base, tuned, difference), a 2-D map of how each text's vector moved, and the
-seed report's summary numbers. Inputs are checked here with short English messages
-(`InputError`), because the app passes them to the user unchanged.
+seed report's summary numbers. Inputs are checked here (`InputError`: an English message
+plus a code the UI words in the user's language).
 """
 from __future__ import annotations
 
@@ -24,18 +24,20 @@ MAX_CHARS = 1000
 def check_texts(texts: list[str], max_texts: int = MAX_LIST, what: str = "text") -> list[str]:
     """Cleaned texts, or InputError if there are none, too many, or one is empty or too long."""
     if not texts:
-        raise InputError("enter at least one text")
+        raise InputError("enter at least one text", "no_texts")
     if len(texts) > max_texts:
-        raise InputError(f"at most {max_texts} texts, got {len(texts)}")
+        raise InputError(f"at most {max_texts} texts, got {len(texts)}", "too_many", limit=max_texts,
+                         n=len(texts))
     cleaned = []
     for i, text in enumerate(texts, 1):
         if not isinstance(text, str):
-            raise InputError(f"{what} {i} is not text")
+            raise InputError(f"{what} {i} is not text", "not_text", i=i)
         text = clean_text(text)
         if not text:
-            raise InputError(f"{what} {i} is empty")
+            raise InputError(f"{what} {i} is empty", "empty_text", i=i)
         if len(text) > MAX_CHARS:
-            raise InputError(f"{what} {i} is longer than {MAX_CHARS} characters")
+            raise InputError(f"{what} {i} is longer than {MAX_CHARS} characters", "too_long", i=i,
+                             limit=MAX_CHARS)
         cleaned.append(text)
     return cleaned
 
@@ -45,12 +47,13 @@ def score_pairs(
 ) -> pd.DataFrame:
     """Cosine of each pair under base and tuned; columns text_a, text_b, base, tuned, delta."""
     if not pairs:
-        raise InputError("enter at least one pair of texts")
+        raise InputError("enter at least one pair of texts", "no_pairs")
     if len(pairs) > MAX_PAIRS:
-        raise InputError(f"at most {MAX_PAIRS} pairs, got {len(pairs)}")
+        raise InputError(f"at most {MAX_PAIRS} pairs, got {len(pairs)}", "too_many_pairs",
+                         limit=MAX_PAIRS, n=len(pairs))
     for i, pair in enumerate(pairs, 1):
         if len(pair) != 2:
-            raise InputError(f"pair {i} must hold exactly two texts")
+            raise InputError(f"pair {i} must hold exactly two texts", "pair_shape", i=i)
     prefix = parse_prefix(prefix)
     a = check_texts([p[0] for p in pairs], MAX_PAIRS, "first text of pair")
     b = check_texts([p[1] for p in pairs], MAX_PAIRS, "second text of pair")
@@ -104,12 +107,13 @@ def similarity_matrices(
 ) -> SimilarityMatrices:
     """Base, tuned and difference matrices for 2..MAX_LIST texts (optional categories)."""
     if len(texts) < 2:
-        raise InputError("enter at least two texts, one per line")
+        raise InputError("enter at least two texts, one per line", "few_texts")
     if len(texts) > MAX_LIST:
-        raise InputError(f"at most {MAX_LIST} texts, got {len(texts)}")
+        raise InputError(f"at most {MAX_LIST} texts, got {len(texts)}", "too_many", limit=MAX_LIST,
+                         n=len(texts))
     if categories is not None:
         if len(categories) != len(texts):
-            raise InputError("give one category per text, or none at all")
+            raise InputError("give one category per text, or none at all", "categories")
         categories = [clean_text(c) if isinstance(c, str) else "" for c in categories]
     prefix = parse_prefix(prefix)
     cleaned = check_texts(list(texts), MAX_LIST, "text")
@@ -181,3 +185,19 @@ def summary(m: SimilarityMatrices) -> dict[str, float | int]:
         if key == "mean":
             out["mean_cosine_delta"] = tuned[key] - base[key]
     return out
+
+
+@dataclass
+class ListReport:
+    """Everything the list view shows: matrices, the report's summary, the 2-D map."""
+
+    matrices: SimilarityMatrices
+    summary: dict[str, float | int]
+    points: pd.DataFrame
+
+
+def compare_list(enc: DualEncoder, texts: list[str], prefix: str = DEFAULT_PREFIX,
+                 adapter: str | None = None, categories: list[str] | None = None) -> ListReport:
+    """The list view's one entry point: matrices, summary and map of 2..MAX_LIST texts."""
+    m = similarity_matrices(enc, texts, prefix, adapter, categories)
+    return ListReport(m, summary(m), project_2d(m))

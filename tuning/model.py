@@ -26,6 +26,7 @@ from comparison.basics import E5_SMALL_ID, clean_text, pool
 from tuning.config import TrainConfig
 
 QLORA_LABEL = "QLoRA: 4-bit NF4 base + LoRA"
+PLAIN_OFF_LABEL = "plain LoRA (fp32 base; 4-bit switched off)"
 
 
 @dataclass
@@ -140,7 +141,7 @@ def load_for_training(base_path: str | Path, cfg: TrainConfig) -> LoadedModel:
     if quantized:
         _disable_bf16_repack(peft_model)
     label = QLORA_LABEL if quantized else (
-        "plain LoRA (fp32 base; 4-bit switched off)" if not cfg.use_4bit
+        PLAIN_OFF_LABEL if not cfg.use_4bit
         else f"plain LoRA (no 4-bit backend: {reason})")
     return LoadedModel(peft_model, tokenizer, quantized, label)
 
