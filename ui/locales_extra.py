@@ -161,6 +161,7 @@ EXTRA: dict[str, dict[str, str]] = {
     "chart_training_smoothed": _s("сглаженные", "smoothed"),
     "chart_explorer_base": _s("без адаптера", "base"),
     "chart_explorer_lora": _s("с LoRA", "LoRA"),
+    "chart_explorer_delta": _s("Δ", "Δ"),
     "chart_explorer_probability": _s("вероятность", "probability"),
     "chart_explorer_delta_lora_base": _s("Δ = LoRA − без адаптера", "Δ = LoRA − base"),
     "chart_explorer_topk_title": _s("Следующий токен: без адаптера и с LoRA", "Next token: base vs LoRA"),

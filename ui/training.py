@@ -150,13 +150,17 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict
         values = ui_defaults(name)
         return {box: values[field] for box, field in zip(fields, UI_FIELDS)}
 
-    def start_training(file: str | None, text_column: str | None, lang: str, *values: Any,
+    def start_training(file: str | None, text_column: str | None, lang: str, r: float,
+                       lora_alpha: float, lora_dropout: float, learning_rate: float, epochs: float,
+                       batch_size: float, max_length: float, deletion_ratio: float, use_4bit: bool,
+                       time_budget_s: float | None, max_steps: float | None, seed: float,
                        request: gr.Request):
         """Train in the background queue; stream progress, the loss curve and the result."""
         if not file:
             raise gr.Error(t("err_no_corpus", lang))
         out = user_dir(request, lang) / "trained" / time.strftime("adapter-%Y%m%d-%H%M%S")
-        settings = guarded("input", lang, lambda: TrainConfig.from_ui(dict(zip(UI_FIELDS, values))))
+        form = {k: v for k, v in locals().items() if k in UI_FIELDS}
+        settings = guarded("input", lang, lambda: TrainConfig.from_ui(form))
         stream = runner.run(jobs, session_of(request), Path(file), text_column, settings,
                             encoder(lang).base.path, out)
         names = chart_labels("training", lang)
