@@ -32,7 +32,7 @@ EXTRA: dict[str, dict[str, str]] = {
     "time_s": _s("{s} с", "{s} s"),
     "loading_progress": _s("Загрузка модели…", "Loading the model…"),
     "exp_progress_passes": _s("проходы без адаптера и с LoRA", "base and LoRA passes"),
-    "exp_progress_more": _s("ключевые слова, устройство адаптера, промпт против LoRA",
+    "exp_progress_probes": _s("ключевые слова, устройство адаптера, промпт против LoRA",
                             "key words, adapter anatomy, prompt vs LoRA"),
     "push_ok": _s("✅ Отправлено: {url}", "✅ Pushed: {url}"),
     # ---- presets (values are tuning.config.PRESETS keys)
