@@ -42,7 +42,12 @@ def user_dir(request: gr.Request, lang: str = "en") -> Path:
 
 
 def message(exc: BaseException, lang: str, kind: str = "input") -> str:
-    """A package exception in `lang`: its code's text when there is one, else a wrapper."""
+    """A package exception in `lang`: its code's text when there is one, else a wrapper.
+
+    Package messages are English already, so English (and the API) gets them unchanged.
+    """
+    if lang == "en":
+        return str(exc)
     code = getattr(exc, "code", "")
     key = f"err_{code}"
     from ui.locales import TEXT
