@@ -110,6 +110,15 @@ def _split_optional(hint: Any) -> tuple[Any, bool]:
 
 def _bounds(name: str, value: float) -> None:
     meta = next(f.metadata for f in fields(TrainConfig) if f.name == name)
+    lo, hi = meta.get("ge", meta.get("gt")), meta.get("le", meta.get("lt"))
+    inside = ((value >= meta["ge"] if "ge" in meta else value > meta["gt"])
+              and (value <= meta["le"] if "le" in meta else value < meta["lt"])) if (
+        lo is not None and hi is not None) else True
+    if not inside and isinstance(value, int):
+        raise ValueError(f"{name} must be an integer in {lo}..{hi} (got {value!r})")
+    if not inside:
+        left, right = "[" if "ge" in meta else "(", "]" if "le" in meta else ")"
+        raise ValueError(f"{name} must be in {left}{lo}, {hi}{right} (got {value!r})")
     checks = [("ge", value >= meta.get("ge", -math.inf), ">="), ("gt", value > meta.get("gt", -math.inf), ">"),
               ("le", value <= meta.get("le", math.inf), "<="), ("lt", value < meta.get("lt", math.inf), "<")]
     for key, ok, sign in checks:

@@ -173,7 +173,7 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict
                        if rep.last else gr.update()}
                 continue
             res = rep.result
-            zip_path = (str(zip_adapter(Path(res.adapter_dir), out.with_suffix(".zip")))
+            zip_path = (str(zip_adapter(Path(res.adapter_dir), out.parent.parent / f"{out.name}.zip"))
                         if res.adapter_saved and res.adapter_dir else None)
             yield {c["zip"]: zip_path, c["metrics"]: _metrics(rep), c["status"]: "",
                    c["loss_plot"]: training_charts.loss_curve(rep.steps, rep.losses, names=names),
