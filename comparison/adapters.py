@@ -4,7 +4,7 @@ Adapters come from strangers (uploads, Hub ids), so this module is the gate: onl
 safetensors weights (a pickled `.bin` can run code when loaded), only plain LoRA
 configs (no remote code, no options that rewrite the base model), and zips unpacked
 without path escapes, links or decompression bombs. It reads headers and JSON only;
-loading onto a model, and the key-by-key check after it, live in `embeddings.py`.
+loading onto a model, and the key-by-key check after it, live in `lora_attach.py`.
 """
 from __future__ import annotations
 
@@ -20,12 +20,15 @@ from pathlib import Path, PurePosixPath
 
 from safetensors import safe_open
 
-from comparison.hub import HUB_ID_RE, hub_reachable
+from comparison.basics import (DEFAULT_HUB_ADAPTER, HUB_ID_RE, POOLINGS, PREFIX_VALUES,
+                               LensError)
+from comparison.hub import hub_reachable
 
-DEFAULT_HUB_ADAPTER = "TimeNtWait/e5-small-ru-products-qlora_v1"
 SHIPPED_ADAPTER_DIR = Path(__file__).resolve().parent.parent / "examples" / "adapters" / "e5-products-tsdae"
 CONFIG_NAME = "adapter_config.json"
 WEIGHTS_NAME = "adapter_model.safetensors"
+LOG_NAME = "training_log.json"
+MAX_LOG_BYTES = 8 * 1024 * 1024
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")
 MAX_ZIP_MEMBERS = 200
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024
@@ -34,8 +37,8 @@ MAX_CONFIG_BYTES = 1024 * 1024
 REFUSED_OPTIONS = ("layer_replication", "alora_invocation_tokens", "arrow_config", "megatron_config")
 
 
-class AdapterError(ValueError):
-    """An adapter that cannot be used; the message is shown to the user as is."""
+class AdapterError(LensError):
+    """An adapter that cannot be used (English message; `code` for other languages)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class AdapterInfo:
     alpha: float
     target_modules: tuple[str, ...]
     base_model: str
+    prefix: str | None = None  # the prefix it was trained with; None = not recorded
+    pooling: str = "mean"
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -57,6 +62,41 @@ class AdapterInfo:
             raise ValueError("r: must be a positive integer")
         if self.alpha <= 0:
             raise ValueError("alpha: must be positive")
+
+
+@dataclass(frozen=True)
+class InferenceSettings:
+    """How an adapter's vectors are meant to be made: prefix (None = not recorded), pooling."""
+
+    prefix: str | None
+    pooling: str
+
+
+def inference_settings(d: Path) -> InferenceSettings:
+    """Prefix and pooling recorded in training_log.json (written by `tuning.train`).
+
+    Without a log (adapters from elsewhere) e5's own way is assumed: mean pooling, the
+    prefix the user picks. A log with settings this app cannot honour refuses the adapter
+    rather than scoring it in a way it was never trained for.
+    """
+    log_path = Path(d) / LOG_NAME
+    if not log_path.is_file():
+        return InferenceSettings(None, "mean")
+    try:
+        if log_path.stat().st_size > MAX_LOG_BYTES:
+            raise ValueError("too large")
+        cfg = json.loads(log_path.read_text(encoding="utf-8")).get("config") or {}
+    except (ValueError, OSError, AttributeError) as exc:
+        raise AdapterError(f"{LOG_NAME} is not a valid training log", "adapter_log") from exc
+    prefix, pooling = cfg.get("prefix"), cfg.get("pooling", "mean")
+    if pooling not in POOLINGS:
+        raise AdapterError(f"adapter was trained with pooling {pooling!r}; this app can use "
+                           f"{' or '.join(POOLINGS)} only", "adapter_pooling", pooling=pooling)
+    if prefix is not None and prefix not in PREFIX_VALUES:
+        raise AdapterError(f"adapter was trained with prefix {prefix!r}; the similarity tab "
+                           "uses e5's 'query: ', 'passage: ' or none", "adapter_prefix",
+                           prefix=prefix)
+    return InferenceSettings(prefix, pooling)
 
 
 def default_adapter() -> tuple[str, str] | None:

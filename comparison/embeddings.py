@@ -3,49 +3,27 @@
 The base encoder is wrapped once as a PeftModel holding any number of named LoRA
 adapters; "base" vectors come from the same weights under `disable_adapter()`. That
 halves memory against keeping two models and guarantees base and tuned differ only by
-the adapter. Loading is loud: after peft loads an adapter, every tensor in its file
-must have landed in the model with the same shape and values, and every LoRA weight the
-model expects must have come from the file. peft 0.21.2 alone only raises on shape
-mismatches; keys that match nothing are dropped silently and missing ones stay at
-their initial values, which would show a wrong "tuned" model without any warning.
+the adapter. Loading is loud (`comparison.lora_attach`), and an adapter's recorded
+inference settings (prefix, pooling) are used for its passes.
 """
 from __future__ import annotations
 
 import itertools
 import threading
-import unicodedata
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
-
 from comparison.adapters import (
-    HUB_ID_RE, WEIGHTS_NAME, AdapterError, AdapterInfo, check_adapter_dir, fetch_hub_adapter,
+    HUB_ID_RE, AdapterError, AdapterInfo, check_adapter_dir, fetch_hub_adapter, inference_settings,
 )
 from comparison.base_encoder import BaseModelError, BaseSource
+from comparison.basics import clean_text, pool
 from comparison.explorer.adapter_io import adapter_mode, check_scale
-from tuning.model import pool
+from comparison.lora_attach import attach_lora, detach_lora
 
 BATCH_SIZE = 32
 MAX_TOKENS = 512
-
-
-def clean_text(text: str) -> str:
-    """Control characters become spaces (tabs, newlines) or vanish; whitespace is collapsed.
-
-    Invisible format characters (zero-width space, BOM, bidi overrides, soft hyphen) vanish
-    too — a zero-width space becomes a space, as the corpus cleaner does — so a title pasted
-    from a web page scores exactly like the same title typed by hand.
-    """
-    chars = []
-    for ch in str(text):
-        cat = unicodedata.category(ch)
-        if ch.isspace() or ch == "\u200b":
-            chars.append(" ")
-        elif cat not in ("Cc", "Cs", "Cf"):
-            chars.append(ch)
-    return " ".join("".join(chars).split())
 
 
 def _adapter_folder(path: str) -> Path:
@@ -83,36 +61,20 @@ class DualEncoder:
 
     # ---- adapters -----------------------------------------------------------------
     def add_adapter(self, name: str, path: str, label: str) -> AdapterInfo:
-        """Load and verify an adapter under `name`; an existing `name` is replaced only on success."""
-        from peft import LoraConfig, PeftModel
+        """Load and verify an adapter under `name`; an existing `name` is replaced only on success.
 
+        The adapter's own inference settings (prefix, pooling from its training_log.json)
+        come along in the AdapterInfo; `embed` honours them.
+        """
         if not name or not name.strip():
-            raise AdapterError("adapter name must not be empty")
+            raise AdapterError("adapter name must not be empty", "adapter_name")
         folder = _adapter_folder(str(path))
         facts = check_adapter_dir(folder)
-        try:
-            config = LoraConfig.from_pretrained(str(folder))
-        except Exception as exc:
-            raise AdapterError(f"adapter config could not be read by peft ({exc})") from exc
-        # Never let an init method touch the shared base weights (PiSSA, OLoRA, LoftQ...).
-        config.init_lora_weights = True
-        config.task_type = None
-        config.inference_mode = True
+        settings = inference_settings(folder)
         with self._lock:
             internal = f"adapter{next(self._counter)}"
-            try:
-                if self._peft is None:
-                    self._peft = PeftModel(self._model, config, adapter_name=internal)
-                else:
-                    self._peft.add_adapter(internal, config)
-                self._peft.load_adapter(str(folder), adapter_name=internal)
-                self._verify_loaded(folder / WEIGHTS_NAME, internal)
-            except Exception as exc:
-                self._drop(internal)
-                if isinstance(exc, AdapterError):
-                    raise
-                raise AdapterError(f"adapter does not fit this base model: {_short(exc)}") from exc
-            self._peft.eval()
+            self._peft = attach_lora(self._peft if self._peft is not None else self._model,
+                                     folder, internal)
             old = self._internal.get(name)
             if old is not None:
                 self._drop(old)
@@ -120,48 +82,19 @@ class DualEncoder:
             info = AdapterInfo(
                 name=name, path=str(path), label=label, r=facts["r"], alpha=facts["alpha"],
                 target_modules=facts["target_modules"], base_model=facts["base_model"],
+                prefix=settings.prefix, pooling=settings.pooling,
             )
             self.adapters[name] = info
             return info
 
-    def _verify_loaded(self, weights: Path, internal: str) -> None:
-        """Every tensor in the file used, every expected LoRA weight present, values equal."""
-        from peft import get_peft_model_state_dict
-
-        file_sd = load_file(str(weights))
-        # Base embedding weights inside an adapter file would overwrite the SHARED base for
-        # everyone; leaving them out of the expected keys makes such files fail as "unused".
-        model_sd = get_peft_model_state_dict(self._peft, adapter_name=internal, save_embedding_layers=False)
-        unused = sorted(set(file_sd) - set(model_sd))
-        missing = sorted(set(model_sd) - set(file_sd))
-        if unused:
-            raise AdapterError(
-                f"{len(unused)} adapter weights match nothing in this base model "
-                f"(made for another model?), e.g. {unused[0]}"
-            )
-        if missing:
-            raise AdapterError(f"adapter file lacks {len(missing)} weights the config promises, e.g. {missing[0]}")
-        for key, tensor in file_sd.items():
-            have = model_sd[key]
-            if tuple(have.shape) != tuple(tensor.shape):
-                raise AdapterError(f"weight {key} has shape {tuple(tensor.shape)}, the base needs {tuple(have.shape)}")
-            if not torch.equal(have.float(), tensor.float()):
-                raise AdapterError(f"weight {key} did not load correctly")
-
     def _drop(self, internal: str) -> None:
-        """Remove a peft adapter if it exists; with none left, unwrap back to the plain base.
-
-        peft cannot disable adapters on a wrapper that holds none, and the plain model is
-        also the cheapest forward.
-        """
+        """Remove a peft adapter; with none left, back to the plain base (peft cannot
+        disable adapters on a wrapper that holds none)."""
         if self._peft is None:
             return
-        if internal in self._peft.peft_config:
-            self._peft.delete_adapter(internal)
-        if not self._peft.peft_config:
-            self._model = self._peft.unload()
-            self._model.eval()
-            self._peft = None
+        unwrapped = detach_lora(self._peft, internal)
+        if unwrapped is not self._peft:
+            self._model, self._peft = unwrapped, None
 
     def remove_adapter(self, name: str) -> None:
         """Unload an adapter; unknown names raise AdapterError."""
@@ -192,13 +125,27 @@ class DualEncoder:
         with adapter_mode(self._peft, True, scale):
             return self._peft(**batch).last_hidden_state
 
+    def settings(self, adapter: str | None, prefix: str) -> tuple[str, str]:
+        """(prefix, pooling) a pass uses: the adapter's own when it recorded them.
+
+        An adapter trained with `--pooling cls` or another prefix gives its intended vectors
+        only with those; the base is e5 and always gets the asked prefix and mean pooling.
+        """
+        info = self.adapters.get(adapter) if adapter is not None else None
+        if info is None:
+            return prefix, "mean"
+        return (prefix if info.prefix is None else info.prefix), info.pooling
+
     def embed(self, texts: list[str], prefix: str = "query: ", adapter: str | None = None,
               scale: float = 1.0) -> np.ndarray:
-        """L2-normalised mean-pooled float32 vectors, one row per text (base if adapter is None).
+        """L2-normalised float32 vectors, one row per text (base if adapter is None).
 
         `scale` is the adapter-strength dial (0 = base exactly, 1 = as trained, up to 2).
         """
-        return self._embed_many(texts, prefix, [adapter], scale)[0]
+        used_prefix, pooling = self.settings(adapter, prefix)
+        if check_scale(scale) == 0.0:
+            adapter, used_prefix, pooling = None, prefix, "mean"
+        return self._embed_many(texts, used_prefix, [(adapter, pooling)], scale)[0]
 
     def embed_both(
         self, texts: list[str], prefix: str = "query: ", adapter: str | None = None,
@@ -206,31 +153,34 @@ class DualEncoder:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(base, tuned) vectors; tuned is a copy of base when no adapter is given.
 
-        Each batch is tokenised once and run through the model twice (adapter off, then
-        on), so the comparison costs two forwards and nothing more.
+        With one prefix for both, each batch is tokenised once and run through the model
+        twice (adapter off, then on), so the comparison costs two forwards and nothing more.
         """
         if adapter is None:
             base = self.embed(texts, prefix, None)
             return base, base.copy()
-        base, tuned = self._embed_many(texts, prefix, [None, adapter], scale)
+        used_prefix, pooling = self.settings(adapter, prefix)
+        if used_prefix != prefix or check_scale(scale) == 0.0:
+            return self.embed(texts, prefix, None), self.embed(texts, prefix, adapter, scale)
+        base, tuned = self._embed_many(texts, prefix, [(None, "mean"), (adapter, pooling)], scale)
         return base, tuned
 
     def _embed_many(self, texts: list[str], prefix: str,
-                    adapters: list[str | None], scale: float = 1.0) -> list[np.ndarray]:
+                    passes: list[tuple[str | None, str]], scale: float = 1.0) -> list[np.ndarray]:
         inputs = [prefix + clean_text(t) for t in texts]
         # Batching texts of similar length wastes less compute on padding.
         order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
-        rows: list[list[np.ndarray]] = [[] for _ in adapters]
+        rows: list[list[np.ndarray]] = [[] for _ in passes]
         for start in range(0, len(inputs), BATCH_SIZE):
             batch = self._tokenizer(
                 [inputs[i] for i in order[start:start + BATCH_SIZE]], padding=True, truncation=True,
                 max_length=self.max_length, return_tensors="pt",
             )
             batch.pop("token_type_ids", None)
-            for k, adapter in enumerate(adapters):
+            for k, (adapter, pooling) in enumerate(passes):
                 with self._lock:
                     states = self._forward(dict(batch), adapter, scale)
-                pooled = pool(states.float(), batch["attention_mask"], "mean")
+                pooled = pool(states.float(), batch["attention_mask"], pooling)
                 rows[k].append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
         outs = []
         for parts in rows:
@@ -245,8 +195,3 @@ class DualEncoder:
         """Embedding width (hidden size of the base)."""
         return int(self._model.config.hidden_size)
 
-
-def _short(exc: BaseException, limit: int = 300) -> str:
-    """The first line of an exception, trimmed, for a user-facing message."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:limit]

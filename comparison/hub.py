@@ -10,14 +10,14 @@ second slow probe per click would be noticeable.
 from __future__ import annotations
 
 import os
-import re
 import socket
 import threading
 from urllib.parse import urlparse
 
+from comparison.basics import HUB_ID_RE
+
+__all__ = ["HUB_ID_RE", "hub_reachable", "offline_forced", "reset_cache"]
 _TRUTHY = {"1", "true", "yes", "on", "y"}
-# What a Hub repository id looks like ("owner/name"); a local path never should.
-HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _lock = threading.Lock()
 _cached: bool | None = None
 

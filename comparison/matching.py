@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tuning.evaluate import METRICS, dev_metrics, group_metrics
+from comparison.retrieval import METRICS, dev_metrics, group_metrics
 
 HIGHER_IS_BETTER = {"recall@1": True, "mrr": True, "hard_neg_auc": True, "mean_cosine": None}
 """Which way is better for each metric; None: neither (the seed report's descriptive metric)."""

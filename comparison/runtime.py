@@ -1,39 +1,42 @@
-"""The one shared similarity model of a running app, loaded lazily and exactly once.
+"""The shared models of a running app (encoder, explorer LM), each loaded lazily, once.
 
-Why a service object: a Space has 16 GB and two cores, so every user shares ONE base
-encoder (with all adapters attached to it); loading must happen once even when the first
-requests arrive together, and a failed load must be reported to every caller instead of
-being retried by each of them in a loop. Session-owned adapters are named
-``"<session>/<label>"`` so that one user's list never shows another user's adapters.
+Why a service object: a Space has 16 GB and two cores, so every user shares ONE model per
+tab (with all adapters attached to it); loading must happen once even when the first
+requests arrive together. Users' own adapters are attached to the shared model under
+names the service makes up (``user1``, ``user2``…) and an ownership table says which
+session owns which name: nothing is derived from the session id, so no two sessions can
+collide or see each other's adapters, however alike their ids are.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Generic, Protocol, TypeVar
 
-from comparison.adapters import AdapterInfo, default_adapter
+from comparison.adapters import default_adapter
 from comparison.base_encoder import BaseSource, resolve_base
+from comparison.basics import LensError, Progress
 from comparison.embeddings import DualEncoder
 
-Progress = Callable[[float, str], None]
 DEFAULT_ADAPTER = "default"
 # Gradio's browser client sends 11 base-36 characters, gradio_client a uuid4; anything else
 # ("..", "a/b", "") is a hand-made request and must never become part of a path or a name.
 SESSION_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-class SessionError(ValueError):
+class SessionError(LensError):
     """A session id that could escape its folder or impersonate another session's prefix."""
 
 
 def check_session(session: str) -> str:
     """`session` unchanged if it is a plain id, else SessionError (it comes from the client)."""
     if not isinstance(session, str) or not SESSION_RE.fullmatch(session):
-        raise SessionError("This session id is not valid; reload the page.")
+        raise SessionError("This session id is not valid; reload the page.", "bad_session")
     return session
 
 
@@ -63,13 +66,79 @@ def sweep_sessions(root: Path, max_age_s: float = 86_400.0) -> int:
     return removed
 
 
-@dataclass(frozen=True)
-class ModelStatus:
-    """What the UI shows about the models in use: always say where the weights came from."""
+class AdapterHost(Protocol):
+    """What a shared model offers the service: named adapters added and removed."""
 
-    base_label: str
-    adapter_label: str
-    loaded: bool
+    def add_adapter(self, name: str, path: Any, label: str) -> Any: ...
+
+    def remove_adapter(self, name: str) -> None: ...
+
+
+M = TypeVar("M", bound=AdapterHost)
+
+
+class SharedModel(Generic[M]):
+    """ONE model for every user, loaded on first use; users' adapters owned per session."""
+
+    def __init__(self, load: Callable[[Progress | None], M]) -> None:
+        self._load = load
+        self._lock = threading.Lock()
+        self._model: M | None = None
+        self._owner: dict[str, str] = {}  # adapter name -> owning session
+        self._labels: dict[str, str] = {}  # adapter name -> label
+        self._counter = itertools.count(1)
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def get(self, progress: Progress | None = None) -> M:
+        """The shared model; the first caller loads it, concurrent first callers wait."""
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is None:
+                self._model = self._load(progress)
+        return self._model
+
+    def owned(self, session: str) -> list[str]:
+        """Names of the adapters `session` attached, oldest first."""
+        return [n for n, s in self._owner.items() if s == session]
+
+    def owns(self, session: str, name: str | None) -> bool:
+        return name is not None and self._owner.get(str(name)) == session
+
+    def label(self, name: str) -> str:
+        return self._labels[name]
+
+    def add_session_adapter(self, session: str, label: str, path: Path,
+                            replace: bool = False) -> tuple[str, Any]:
+        """Attach an adapter only `session` sees; returns (name, what the model returned).
+
+        The same session adding the same label again replaces that adapter (a re-upload);
+        `replace=True` first removes every other adapter of the session (one per user).
+        """
+        check_session(session)
+        model = self.get()
+        with self._lock:
+            same = [n for n in self.owned(session) if self._labels[n] == label]
+            name = same[0] if same and not replace else f"user{next(self._counter)}"
+        if replace:
+            self.drop_session(session)
+        added = model.add_adapter(name, path, label)
+        with self._lock:
+            self._owner[name], self._labels[name] = session, label
+        return name, added
+
+    def drop_session(self, session: str) -> None:
+        """Forget every adapter of a session that ended (its files are deleted elsewhere)."""
+        if self._model is None:
+            return
+        for name in self.owned(str(session)):
+            self._model.remove_adapter(name)
+            with self._lock:
+                self._owner.pop(name, None)
+                self._labels.pop(name, None)
 
 
 def _adapter_from_env() -> tuple[str, str] | None:
@@ -80,92 +149,79 @@ def _adapter_from_env() -> tuple[str, str] | None:
     return value, f"{value} (LORA_LENS_ADAPTER)"
 
 
-class EncoderService:
-    """Lazily builds the shared :class:`DualEncoder` plus the default adapter."""
+@dataclass(frozen=True)
+class ModelStatus:
+    """What the UI shows about the models in use: always say where the weights came from."""
+
+    base_label: str
+    adapter_label: str
+    loaded: bool
+    base_kind: str = ""  # "offline", "hub", "local" (BaseSource.kind) for a localised label
+
+
+class EncoderService(SharedModel[DualEncoder]):
+    """The shared :class:`DualEncoder` plus the app-wide default adapter."""
 
     def __init__(self, base_spec: str | None = None) -> None:
+        super().__init__(self._build)
         self._base_spec = base_spec
-        self._lock = threading.Lock()
-        self._encoder: DualEncoder | None = None
         self._default_label = "none"
 
-    def get(self, progress: Progress | None = None) -> DualEncoder:
-        """Return the shared encoder, loading base and default adapter on first call."""
-        if self._encoder is not None:
-            return self._encoder
-        with self._lock:
-            if self._encoder is None:
-                base: BaseSource = resolve_base(self._base_spec, progress=progress)
-                if progress:
-                    progress(0.9, f"loading {base.label}")
-                encoder = DualEncoder(base)
-                found = _adapter_from_env() if "LORA_LENS_ADAPTER" in os.environ else default_adapter()
-                if found is not None:
-                    path, label = found
-                    encoder.add_adapter(DEFAULT_ADAPTER, path, label)
-                    self._default_label = label
-                self._encoder = encoder
-        return self._encoder
+    def _build(self, progress: Progress | None) -> DualEncoder:
+        base: BaseSource = resolve_base(self._base_spec, progress=progress)
+        if progress:
+            progress(0.9, f"loading {base.label}")
+        encoder = DualEncoder(base)
+        found = _adapter_from_env() if "LORA_LENS_ADAPTER" in os.environ else default_adapter()
+        if found is not None:
+            path, label = found
+            encoder.add_adapter(DEFAULT_ADAPTER, path, label)
+            self._default_label = label
+        return encoder
 
-    def status(self) -> ModelStatus:
-        """Labels for the header, without forcing a load."""
-        enc = self._encoder
+    def default_name(self) -> str | None:
+        """The default adapter's name, or None when the app runs the base only."""
+        enc = self._model
+        return DEFAULT_ADAPTER if enc is not None and DEFAULT_ADAPTER in enc.adapters else None
+
+    def resolve(self, session: str, name: str | None) -> str | None:
+        """The adapter a session's request may use: its pick if allowed, else the default."""
+        enc = self.get()
+        if name and name in enc.adapters and self.can_use(session, name):
+            return name
+        return self.default_name()
+
+    def status(self, session: str | None = None, picked: str | None = None) -> ModelStatus:
+        """Labels for the header (the adapter the session picked), without forcing a load."""
+        enc = self._model
         if enc is None:
             return ModelStatus("not loaded yet", "not loaded yet", False)
-        return ModelStatus(enc.base.label, self._default_label, True)
+        name = self.resolve(session, picked) if session is not None else self.default_name()
+        label = enc.adapters[name].label if name is not None else "none"
+        return ModelStatus(enc.base.label, label, True, enc.base.kind)
 
     def adapter_choices(self, session: str) -> list[tuple[str, str]]:
         """(label, name) pairs this session may use: the default plus its own adapters."""
-        enc = self._encoder
+        enc = self._model
         if enc is None:
             return []
-        own = f"{session}/"
-        return [
-            (info.label, name)
-            for name, info in enc.adapters.items()
-            if name == DEFAULT_ADAPTER or name.startswith(own)
-        ]
-
-    def add_session_adapter(self, session: str, label: str, path: Path) -> tuple[str, AdapterInfo]:
-        """Attach an adapter that only `session` will see; returns its internal name."""
-        enc = self.get()
-        name = f"{check_session(session)}/{label}"
-        return name, enc.add_adapter(name, str(path), label)
-
-    def drop_session(self, session: str) -> None:
-        """Forget every adapter of a session that ended (its files are deleted elsewhere)."""
-        enc = self._encoder
-        if enc is None or not SESSION_RE.fullmatch(str(session)):
-            return
-        for name in [n for n in enc.adapters if n.startswith(f"{session}/")]:
-            enc.remove_adapter(name)
+        default = [(enc.adapters[DEFAULT_ADAPTER].label, DEFAULT_ADAPTER)] if self.default_name() else []
+        return default + [(enc.adapters[n].label, n) for n in self.owned(session) if n in enc.adapters]
 
     def can_use(self, session: str, name: str | None) -> bool:
         """True when `name` is the default adapter or one of the session's own."""
-        return name in (None, "", DEFAULT_ADAPTER) or str(name).startswith(f"{session}/")
+        return name in (None, "", DEFAULT_ADAPTER) or self.owns(session, name)
 
 
-_PREFIX_ALIASES = {
-    "query: ": "query: ", "query:": "query: ", "query": "query: ",
-    "passage: ": "passage: ", "passage:": "passage: ", "passage": "passage: ",
-    "": "", "none": "", "no": "",
-}
+def _load_explorer(progress: Progress | None) -> Any:
+    from comparison.explorer import load_explorer
+
+    return load_explorer(os.environ.get("LORA_LENS_LM") or None,
+                         os.environ.get("LORA_LENS_LM_ADAPTER") or None, progress=progress)
 
 
-def parse_prefix(value: str | None) -> str:
-    """Map what people type for the e5 prefix ("query", "query: ", "none", …) to the prefix.
-
-    API callers should not have to know the exact trailing space the model was trained with.
-    """
-    key = (value if value is not None else "query: ")
-    found = _PREFIX_ALIASES.get(key, _PREFIX_ALIASES.get(key.strip().lower()))
-    if found is None:
-        raise ValueError(f"prefix must be 'query: ', 'passage: ' or '' (none), got {value!r}")
-    return found
-
-
-class ExplorerService:
-    """Lazily loads the ONE explorer model (+ adapter) shared by all users of the app.
+class ExplorerService(SharedModel[Any]):
+    """The ONE explorer model (+ adapter) shared by all users; one own adapter per session.
 
     Model and adapter come from LORA_LENS_LM / LORA_LENS_LM_ADAPTER (Hub id or folder) or
     the defaults: Qwen2.5-VL-3B-Instruct when the Hub is reachable, else the offline
@@ -173,22 +229,10 @@ class ExplorerService:
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._explorer = None
+        super().__init__(_load_explorer)
 
-    def get(self, progress: Progress | None = None):
-        """The shared :class:`comparison.explorer.Explorer`, loaded on first use."""
-        if self._explorer is not None:
-            return self._explorer
-        with self._lock:
-            if self._explorer is None:
-                from comparison.explorer import load_explorer
-
-                self._explorer = load_explorer(os.environ.get("LORA_LENS_LM") or None,
-                                               os.environ.get("LORA_LENS_LM_ADAPTER") or None,
-                                               progress=progress)
-        return self._explorer
-
-    @property
-    def loaded(self) -> bool:
-        return self._explorer is not None
+    def view(self, session: str, progress: Progress | None = None) -> Any:
+        """The shared explorer, seen with the session's own adapter when it has one."""
+        ex = self.get(progress)
+        own = [n for n in self.owned(session) if n in ex.adapters()]
+        return ex.view(own[-1]) if own else ex

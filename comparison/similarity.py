@@ -2,8 +2,8 @@
 
 These functions are what the Similarity tab shows: pair scores, the three similarity
 matrices (base, tuned, difference), a 2-D map of how each text's vector moved, and the
-seed report's summary numbers. Inputs are checked here with short English messages
-(`InputError`), because the app passes them to the user unchanged.
+seed report's summary numbers. Inputs are checked here (`InputError`: an English message
+plus a code the UI words in the user's language).
 """
 from __future__ import annotations
 
@@ -13,57 +13,33 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from comparison.embeddings import DualEncoder, clean_text
+from comparison.basics import DEFAULT_PREFIX, InputError, clean_text, parse_prefix
+from comparison.embeddings import DualEncoder
 
 MAX_LIST = 200
-MAX_TEXTS = MAX_LIST
 MAX_PAIRS = 100
 MAX_CHARS = 1000
-DEFAULT_PREFIX = "query: "
-# e5 was trained with "query: " / "passage: " prefixes; its model card advises "query: "
-# on both sides for symmetric tasks such as comparing product names.
-PREFIXES: dict[str, str] = {
-    "query: ": "query: ",
-    "passage: ": "passage: ",
-    "none": "",
-}
-PREFIX_HELP: dict[str, str] = {
-    "query: ": "Recommended for comparing texts of the same kind, e.g. two product names.",
-    "passage: ": "What e5 expects for documents that a search query is matched against.",
-    "none": "No prefix: e5 was not trained this way, so scores tend to be less reliable.",
-}
-
-
-class InputError(ValueError):
-    """User input the similarity functions refuse; the message is shown as is."""
 
 
 def check_texts(texts: list[str], max_texts: int = MAX_LIST, what: str = "text") -> list[str]:
     """Cleaned texts, or InputError if there are none, too many, or one is empty or too long."""
     if not texts:
-        raise InputError("enter at least one text")
+        raise InputError("enter at least one text", "no_texts")
     if len(texts) > max_texts:
-        raise InputError(f"at most {max_texts} texts, got {len(texts)}")
+        raise InputError(f"at most {max_texts} texts, got {len(texts)}", "too_many", limit=max_texts,
+                         n=len(texts))
     cleaned = []
     for i, text in enumerate(texts, 1):
         if not isinstance(text, str):
-            raise InputError(f"{what} {i} is not text")
+            raise InputError(f"{what} {i} is not text", "not_text", i=i)
         text = clean_text(text)
         if not text:
-            raise InputError(f"{what} {i} is empty")
+            raise InputError(f"{what} {i} is empty", "empty_text", i=i)
         if len(text) > MAX_CHARS:
-            raise InputError(f"{what} {i} is longer than {MAX_CHARS} characters")
+            raise InputError(f"{what} {i} is longer than {MAX_CHARS} characters", "too_long", i=i,
+                             limit=MAX_CHARS)
         cleaned.append(text)
     return cleaned
-
-
-def _check_prefix(prefix: str) -> str:
-    """Accept a prefix value or its label (e.g. "none")."""
-    if prefix in PREFIXES.values():
-        return prefix
-    if prefix in PREFIXES:
-        return PREFIXES[prefix]
-    raise InputError(f"unknown prefix {prefix!r}; use one of: {', '.join(PREFIXES)}")
 
 
 def score_pairs(
@@ -73,13 +49,14 @@ def score_pairs(
     """Cosine of each pair under base and tuned (adapter at strength `scale`);
     columns text_a, text_b, base, tuned, delta."""
     if not pairs:
-        raise InputError("enter at least one pair of texts")
+        raise InputError("enter at least one pair of texts", "no_pairs")
     if len(pairs) > MAX_PAIRS:
-        raise InputError(f"at most {MAX_PAIRS} pairs, got {len(pairs)}")
+        raise InputError(f"at most {MAX_PAIRS} pairs, got {len(pairs)}", "too_many_pairs",
+                         limit=MAX_PAIRS, n=len(pairs))
     for i, pair in enumerate(pairs, 1):
         if len(pair) != 2:
-            raise InputError(f"pair {i} must hold exactly two texts")
-    prefix = _check_prefix(prefix)
+            raise InputError(f"pair {i} must hold exactly two texts", "pair_shape", i=i)
+    prefix = parse_prefix(prefix)
     a = check_texts([p[0] for p in pairs], MAX_PAIRS, "first text of pair")
     b = check_texts([p[1] for p in pairs], MAX_PAIRS, "second text of pair")
     base = enc.embed(a + b, prefix, None)
@@ -132,14 +109,15 @@ def similarity_matrices(
 ) -> SimilarityMatrices:
     """Base, tuned and difference matrices for 2..MAX_LIST texts (optional categories)."""
     if len(texts) < 2:
-        raise InputError("enter at least two texts, one per line")
+        raise InputError("enter at least two texts, one per line", "few_texts")
     if len(texts) > MAX_LIST:
-        raise InputError(f"at most {MAX_LIST} texts, got {len(texts)}")
+        raise InputError(f"at most {MAX_LIST} texts, got {len(texts)}", "too_many", limit=MAX_LIST,
+                         n=len(texts))
     if categories is not None:
         if len(categories) != len(texts):
-            raise InputError("give one category per text, or none at all")
+            raise InputError("give one category per text, or none at all", "categories")
         categories = [clean_text(c) if isinstance(c, str) else "" for c in categories]
-    prefix = _check_prefix(prefix)
+    prefix = parse_prefix(prefix)
     cleaned = check_texts(list(texts), MAX_LIST, "text")
     emb_base = enc.embed(cleaned, prefix, None)
     base = _cosine_matrix(emb_base)
@@ -211,28 +189,17 @@ def summary(m: SimilarityMatrices) -> dict[str, float | int]:
     return out
 
 
-def parse_pairs(text: str) -> list[tuple[str, str]]:
-    """Lines "text A | text B" (a tab also separates) into pairs; blank lines skipped."""
-    pairs = []
-    for i, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        parts = line.split("\t") if "\t" in line else line.split("|")
-        if len(parts) != 2:
-            raise InputError(f"line {i}: write two texts separated by |")
-        pairs.append((parts[0].strip(), parts[1].strip()))
-    return pairs
+@dataclass
+class ListReport:
+    """Everything the list view shows: matrices, the report's summary, the 2-D map."""
+
+    matrices: SimilarityMatrices
+    summary: dict[str, float | int]
+    points: pd.DataFrame
 
 
-def parse_texts(text: str) -> tuple[list[str], list[str] | None]:
-    """Lines "text" or "text | category" into texts and categories (None if no line has one)."""
-    texts, cats = [], []
-    for i, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        parts = line.split("\t") if "\t" in line else line.split("|")
-        if len(parts) > 2:
-            raise InputError(f"line {i}: at most one | per line (text | category)")
-        texts.append(parts[0].strip())
-        cats.append(parts[1].strip() if len(parts) == 2 else "")
-    return texts, (cats if any(cats) else None)
+def compare_list(enc: DualEncoder, texts: list[str], prefix: str = DEFAULT_PREFIX,
+                 adapter: str | None = None, categories: list[str] | None = None) -> ListReport:
+    """The list view's one entry point: matrices, summary and map of 2..MAX_LIST texts."""
+    m = similarity_matrices(enc, texts, prefix, adapter, categories)
+    return ListReport(m, summary(m), project_2d(m))

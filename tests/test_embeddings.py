@@ -1,16 +1,20 @@
 """DualEncoder: one model, base under disable_adapter, tuned per named adapter."""
 from __future__ import annotations
 
+import json
+import shutil
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import AutoModel, AutoTokenizer
 
 from comparison.adapters import AdapterError
 from comparison.base_encoder import BaseSource
+from comparison.basics import pool
 from comparison.embeddings import DualEncoder, clean_text
 from tests.lora_helpers import make_adapter
 
@@ -63,13 +67,65 @@ def test_base_is_plain_automodel_forward(tiny_encoder, adapters):
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
 
 
-def test_save_load_round_trip_identical(tiny_encoder, adapters, tmp_path):
-    """An adapter saved by peft and loaded into a fresh encoder gives the same vectors."""
-    enc1 = DualEncoder(local(tiny_encoder))
-    enc1.add_adapter("a", str(adapters["rand2"]), "a")
-    enc2 = DualEncoder(local(tiny_encoder))
-    enc2.add_adapter("b", str(adapters["rand2"]), "b")
-    assert np.array_equal(enc1.embed(TEXTS, adapter="a"), enc2.embed(TEXTS, adapter="b"))
+def _by_hand(model, tok, texts, prefix, pooling):
+    """Vectors from a model in memory, pooled and normalised without DualEncoder."""
+    batch = tok([prefix + t for t in texts], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        states = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+    return torch.nn.functional.normalize(pool(states, batch["attention_mask"], pooling), dim=-1).numpy()
+
+
+def test_save_load_round_trip_identical(tiny_encoder, tmp_path):
+    """A LoRA in memory, saved by peft and loaded into a fresh encoder, gives the same vectors."""
+    torch.manual_seed(3)
+    model = AutoModel.from_pretrained(tiny_encoder, add_pooling_layer=False)
+    peft_model = get_peft_model(model, LoraConfig(r=2, lora_alpha=4, target_modules=["query", "key", "dense"]))
+    with torch.no_grad():
+        for name, param in peft_model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(0.0, 0.5)
+    peft_model.eval()
+    before = _by_hand(peft_model, AutoTokenizer.from_pretrained(tiny_encoder), TEXTS, "query: ", "mean")
+    peft_model.save_pretrained(tmp_path / "saved")
+    enc = DualEncoder(local(tiny_encoder))
+    enc.add_adapter("saved", str(tmp_path / "saved"), "saved")
+    after = enc.embed(TEXTS, "query: ", "saved")
+    np.testing.assert_allclose(after, before, rtol=0, atol=1e-6)
+    assert np.abs(after - enc.embed(TEXTS, "query: ", None)).max() > 1e-3  # the LoRA matters
+
+
+def _with_log(src: Path, dest: Path, **config) -> Path:
+    shutil.copytree(src, dest)
+    (dest / "training_log.json").write_text(json.dumps({"config": config}), encoding="utf-8")
+    return dest
+
+
+def test_adapter_settings_are_honoured(tiny_encoder, adapters, tmp_path):
+    """An adapter trained with cls pooling and 'passage: ' is scored that way, not mean/query."""
+    folder = _with_log(adapters["rand"], tmp_path / "cls", prefix="passage: ", pooling="cls")
+    enc = DualEncoder(local(tiny_encoder))
+    info = enc.add_adapter("cls", str(folder), "cls")
+    assert (info.prefix, info.pooling) == ("passage: ", "cls")
+    model = PeftModel.from_pretrained(AutoModel.from_pretrained(tiny_encoder, add_pooling_layer=False),
+                                      str(folder)).eval()
+    tok = AutoTokenizer.from_pretrained(tiny_encoder)
+    expected = _by_hand(model, tok, TEXTS, "passage: ", "cls")
+    base, tuned = enc.embed_both(TEXTS, "query: ", "cls")
+    np.testing.assert_allclose(tuned, expected, rtol=0, atol=1e-5)
+    with model.disable_adapter():
+        np.testing.assert_allclose(base, _by_hand(model, tok, TEXTS, "query: ", "mean"), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"pooling": "max"}, "pooling 'max'"),
+    ({"prefix": "search_query: "}, "prefix 'search_query: '"),
+])
+def test_adapter_with_unusable_settings_is_refused(tiny_encoder, adapters, tmp_path, config, message):
+    folder = _with_log(adapters["rand"], tmp_path / "bad", **config)
+    enc = DualEncoder(local(tiny_encoder))
+    with pytest.raises(AdapterError, match=message):
+        enc.add_adapter("bad", str(folder), "bad")
+    assert enc.adapters == {}
 
 
 def test_several_adapters_replace_and_remove(tiny_encoder, adapters):

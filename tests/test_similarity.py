@@ -124,18 +124,17 @@ def test_project_2d_shared_frame(enc):
     np.testing.assert_allclose(identity["y_base"], identity["y_tuned"], atol=1e-6)
 
 
-def test_parse_helpers():
-    assert sim.parse_pairs("a | b\n\nc\td\n") == [("a", "b"), ("c", "d")]
-    with pytest.raises(sim.InputError, match="line 1"):
-        sim.parse_pairs("only one")
-    assert sim.parse_texts("a\nb | x\n") == (["a", "b"], ["", "x"])
-    assert sim.parse_texts("a\nb\n") == (["a", "b"], None)
+def test_check_texts_cleans():
     assert sim.check_texts([" a\n"], max_texts=2) == ["a"]
 
 
 def test_prefix_table():
-    assert sim.PREFIXES["query: "] == "query: " and sim.PREFIXES["none"] == ""
-    assert set(sim.PREFIX_HELP) == set(sim.PREFIXES)
+    from comparison.basics import PREFIX_VALUES, PREFIXES, parse_prefix
+
+    assert PREFIXES["query: "] == "query: " and PREFIXES["none"] == ""
+    assert set(PREFIXES.values()) == set(PREFIX_VALUES)
+    assert [parse_prefix(v) for v in ("query", " Passage: ", "none", None)] == \
+        ["query: ", "passage: ", "", "query: "]
 
 
 def test_figures_build(enc):

@@ -48,8 +48,8 @@ def test_from_dict_tolerates_ui_strings() -> None:
 
 
 def test_presets_are_valid_and_include_seed_kit() -> None:
-    assert any("seed kit" in name for name in PRESETS)
-    kit = TrainConfig.from_dict(next(v for k, v in PRESETS.items() if "seed kit" in k))
+    assert "seed_kit" in PRESETS
+    kit = TrainConfig.from_dict(PRESETS["seed_kit"])
     assert (kit.r, kit.lora_alpha, kit.lora_dropout) == (16, 32.0, 0.1)
     for values in PRESETS.values():
         TrainConfig.from_dict(values)
@@ -94,3 +94,37 @@ def test_loss_curve_has_raw_and_smoothed_lines() -> None:
     assert np.allclose(smooth([2.0, 2.0, 2.0]), 2.0)
     with pytest.raises(ValueError):
         loss_curve([1], [1.0, 2.0])
+
+
+@pytest.mark.parametrize("field_name, value", [
+    ("lora_alpha", "abc"), ("r", True), ("epochs", True), ("max_steps", True), ("r", 2.5),
+    ("use_4bit", 1), ("pooling", 3), ("prefix", 5), ("learning_rate", float("nan")),
+    ("target_modules", "query,"), ("seed", "42"),
+])
+def test_wrong_types_raise_value_error_naming_the_field(field_name: str, value: object) -> None:
+    if field_name == "target_modules":
+        value = [1, 2]
+    with pytest.raises(ValueError, match=field_name):
+        TrainConfig(**{field_name: value})
+
+
+def test_choices_come_from_literal_types() -> None:
+    from typing import get_args
+
+    from tuning.config import field_types
+
+    assert get_args(field_types()["pooling"]) == ("mean", "cls")
+    parser = build_parser()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", "--corpus", "c", "--out", "o", "--pooling", "max"])
+
+
+def test_ui_values_zero_means_no_limit_and_integral_floats_are_ints() -> None:
+    from tuning.config import ui_defaults
+
+    values = ui_defaults("fast_cpu")
+    assert values["max_steps"] == 0 and values["time_budget_s"] == 600.0
+    cfg = TrainConfig.from_ui({**values, "max_steps": 0, "r": 8.0, "time_budget_s": 0})
+    assert cfg.max_steps is None and cfg.time_budget_s is None and cfg.r == 8
+    with pytest.raises(ValueError, match="r"):
+        TrainConfig.from_ui({"r": 8.5})

@@ -22,24 +22,35 @@ import os
 import sys
 from dataclasses import MISSING, fields
 from pathlib import Path
+from typing import Literal, get_args, get_origin
 
-from tuning.config import TrainConfig
+from tuning.config import TrainConfig, field_types
 
 
 def _add_config_args(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field, typed from its real type hint (Literal → choices).
+
+    Flags default to None so `config_from_args` can tell what the user gave from what a
+    preset sets; text is turned into values by `tuning.config.parse_value`, the same parser
+    the UI uses. (transformers' HfArgumentParser fills in the dataclass defaults, which
+    would hide that difference, so it does not fit here.)
+    """
+    hints = field_types()
     for f in fields(TrainConfig):
         default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
         flag = "--" + f.name.replace("_", "-")
         # torchrun / accelerate launch read "--r" as an abbreviation of their own --rdzv-* options
         flags = (flag, "--lora-r") if f.name == "r" else (flag,)
         help_text = f.metadata.get("help", "").replace("%", "%%")
-        if isinstance(default, bool):
+        hint = hints[f.name]
+        if hint is bool:
             parser.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction,
                                 default=None, help=f"{help_text} (default: {default})")
-        else:
-            shown = ",".join(default) if isinstance(default, list) else default
-            parser.add_argument(*flags, dest=f.name, type=str, default=None,
-                                help=f"{help_text} (default: {shown})")
+            continue
+        choices = get_args(hint) if get_origin(hint) is Literal else None
+        shown = ",".join(default) if isinstance(default, list) else default
+        parser.add_argument(*flags, dest=f.name, type=str, default=None, choices=choices,
+                            help=f"{help_text} (default: {shown})")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,199 +1,261 @@
-"""One validated training configuration for QLoRA + TSDAE.
+"""One validated training configuration for (Q)LoRA with a contrastive and/or TSDAE objective.
 
 Every knob the UI, the CLI and the tests can turn lives in `TrainConfig`, with its help
-text in the field metadata (as peft's `LoraConfig` does), so the CLI parser and the UI
-labels are generated from one place and cannot drift apart. `__post_init__` rejects bad
-values with a `ValueError` that names the field, because the UI shows the message as is.
+text and its bounds in the field metadata (as peft's `LoraConfig` does), so the CLI parser
+(`tuning/cli.py`) and the UI form are generated from one place and cannot drift apart.
+Checks are driven by the real type hints (`typing.get_type_hints`: `Literal` choices,
+`int | None`, `bool`…), never by sniffing type names from strings: a bool is not an int,
+a string is not a number, and every refusal is a `ValueError` that names the field,
+because the UI shows it as is. Only `from_dict` / `from_ui` / the CLI turn text into values.
 """
 from __future__ import annotations
 
 import math
+import types
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from functools import lru_cache
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 DEFAULT_TARGETS: tuple[str, ...] = ("query", "key", "value", "dense")
-POOLINGS = ("mean", "cls")
-DECODER_VOCABS = ("corpus", "full")
-OBJECTIVES = ("contrastive", "tsdae", "tsdae+contrastive")
+Pooling = Literal["mean", "cls"]
+DecoderVocab = Literal["corpus", "full"]
+Objective = Literal["contrastive", "tsdae", "tsdae+contrastive"]
+POOLINGS: tuple[str, ...] = get_args(Pooling)
+DECODER_VOCABS: tuple[str, ...] = get_args(DecoderVocab)
+OBJECTIVES: tuple[str, ...] = get_args(Objective)
+TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+
+
+def _f(default: Any = None, help: str = "", factory: Any = None, **bounds: Any) -> Any:
+    """A field with help text and bounds (ge / gt / le / lt / max_len) as metadata."""
+    meta = {"help": help, **bounds}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 @dataclass
 class TrainConfig:
     """Hyper-parameters of one (Q)LoRA training run (contrastive and/or TSDAE objective)."""
 
-    objective: str = field(
-        default="contrastive",
-        metadata={"help": "Training objective: 'contrastive' (views + mined hard negatives; "
-                          "measured best for matching), 'tsdae' (the source report's denoising "
-                          "auto-encoder) or 'tsdae+contrastive' (weighted sum)."})
+    objective: Objective = _f(
+        "contrastive", "Training objective: 'contrastive' (views + mined hard negatives; measured "
+                       "best for matching), 'tsdae' (the source report's denoising auto-encoder) "
+                       "or 'tsdae+contrastive' (weighted sum).")
 
-    r: int = field(default=8, metadata={"help": "LoRA rank: width of the low-rank update."})
-    lora_alpha: float = field(
-        default=16.0, metadata={"help": "LoRA scaling numerator; the update is scaled by alpha / r."})
-    lora_dropout: float = field(
-        default=0.0, metadata={"help": "Dropout on the LoRA input, 0 <= p < 1 (0 is ~25% faster on CPU)."})
-    target_modules: list[str] = field(
-        default_factory=lambda: list(DEFAULT_TARGETS),
-        metadata={"help": "Module names that get LoRA (comma-separated on the CLI)."})
-    learning_rate: float = field(
-        default=3e-4, metadata={"help": "AdamW learning rate for LoRA and the decoder's cross-attention."})
-    epochs: int | None = field(
-        default=None, metadata={"help": "Passes over the corpus; empty = chosen from the corpus "
-                                        "size (enough passes for `auto_steps` steps)."})
-    auto_steps: int = field(
-        default=300, metadata={"help": "With epochs empty: aim for at least this many steps "
-                                       "(a small catalog gets more passes; the time budget still applies)."})
-    batch_size: int = field(default=32, metadata={"help": "Texts per optimisation step."})
-    max_length: int = field(
-        default=32, metadata={"help": "Tokens kept per text (longer texts are truncated)."})
-    contrastive_weight: float = field(
-        default=1.0, metadata={"help": "Weight of the contrastive loss in 'tsdae+contrastive'."})
-    tsdae_weight: float = field(
-        default=1.0, metadata={"help": "Weight of the TSDAE loss in 'tsdae+contrastive'."})
-    anchor_weight: float = field(
-        default=0.0, metadata={"help": "Keep tuned vectors of clean titles near the base: weight "
-                                       "of mean(1 - cos(tuned, base)); 0 = off."})
-    hard_negatives: bool = field(
-        default=True, metadata={"help": "Contrastive: add each title's mined hard negative "
-                                        "(nearest title whose numbers/model words differ)."})
-    temperature: float = field(
-        default=0.05, metadata={"help": "Contrastive softmax temperature (scale = 1 / temperature)."})
-    deletion_ratio: float = field(
-        default=0.6, metadata={"help": "TSDAE noise: share of words deleted (0.6 in the TSDAE paper)."})
-    pooling: str = field(
-        default="mean", metadata={"help": "Sentence vector from token states: 'mean' (e5) or 'cls'."})
-    prefix: str = field(
-        default="query: ", metadata={"help": "Text prepended before encoding (e5 expects 'query: ')."})
-    use_4bit: bool = field(
-        default=True, metadata={"help": "Load the frozen base in 4-bit NF4 (QLoRA) when a backend works."})
-    seed: int = field(default=42, metadata={"help": "Random seed for noise, shuffling and LoRA init."})
-    time_budget_s: float | None = field(
-        default=None, metadata={"help": "Stop (and save) after this many seconds; empty = no limit."})
-    max_steps: int | None = field(
-        default=None, metadata={"help": "Stop after this many optimisation steps; empty = all epochs."})
-    decoder_vocab: str = field(
-        default="corpus",
-        metadata={"help": "Decoder output layer: 'corpus' (token ids seen in the corpus) or 'full'."})
-    checkpoint_every: int = field(
-        default=0, metadata={"help": "Save the adapter every N steps while training (0 = only at the end)."})
-    warmup_ratio: float = field(
-        default=0.05, metadata={"help": "Share of steps with a linear learning-rate warm-up."})
+    r: int = _f(8, "LoRA rank: width of the low-rank update.", ge=1, le=512)
+    lora_alpha: float = _f(16.0, "LoRA scaling numerator; the update is scaled by alpha / r.", gt=0)
+    lora_dropout: float = _f(0.0, "Dropout on the LoRA input, 0 <= p < 1 (0 is ~25% faster on CPU).",
+                             ge=0, lt=1)
+    target_modules: list[str] = _f(help="Module names that get LoRA (comma-separated on the CLI).",
+                                   factory=lambda: list(DEFAULT_TARGETS))
+    learning_rate: float = _f(3e-4, "AdamW learning rate for LoRA and the decoder's cross-attention.",
+                              gt=0, le=1)
+    epochs: int | None = _f(None, "Passes over the corpus; empty = chosen from the corpus size "
+                                  "(enough passes for `auto_steps` steps).", ge=1, le=1000)
+    auto_steps: int = _f(300, "With epochs empty: aim for at least this many steps (a small "
+                              "catalog gets more passes; the time budget still applies).",
+                         ge=1, le=100_000)
+    batch_size: int = _f(32, "Texts per optimisation step.", ge=1, le=4096)
+    max_length: int = _f(32, "Tokens kept per text (longer texts are truncated).", ge=4, le=512)
+    contrastive_weight: float = _f(1.0, "Weight of the contrastive loss in 'tsdae+contrastive'.",
+                                   ge=0)
+    tsdae_weight: float = _f(1.0, "Weight of the TSDAE loss in 'tsdae+contrastive'.", ge=0)
+    anchor_weight: float = _f(0.0, "Keep tuned vectors of clean titles near the base: weight of "
+                                   "mean(1 - cos(tuned, base)); 0 = off.", ge=0)
+    hard_negatives: bool = _f(True, "Contrastive: add each title's mined hard negative (the nearest "
+                                    "title whose numbers or model words differ).")
+    temperature: float = _f(0.05, "Contrastive softmax temperature (scale = 1 / temperature).",
+                            ge=0.001, le=10)
+    deletion_ratio: float = _f(0.6, "TSDAE noise: share of words deleted (0.6 in the TSDAE paper).",
+                               ge=0, lt=1)
+    pooling: Pooling = _f("mean", "Sentence vector from token states: 'mean' (e5) or 'cls'.")
+    prefix: str = _f("query: ", "Text prepended before encoding (e5 expects 'query: ').", max_len=64)
+    use_4bit: bool = _f(True, "Load the frozen base in 4-bit NF4 (QLoRA) when a backend works.")
+    seed: int = _f(42, "Random seed for noise, shuffling and LoRA init.", ge=0)
+    time_budget_s: float | None = _f(None, "Stop (and save) after this many seconds; empty = no limit.",
+                                     gt=0)
+    max_steps: int | None = _f(None, "Stop after this many optimisation steps; empty = all epochs.",
+                               ge=1)
+    decoder_vocab: DecoderVocab = _f(
+        "corpus", "Decoder output layer: 'corpus' (token ids seen in the corpus) or 'full'.")
+    checkpoint_every: int = _f(0, "Save the adapter every N steps while training (0 = only at the end).",
+                               ge=0)
+    warmup_ratio: float = _f(0.05, "Share of steps with a linear learning-rate warm-up.", ge=0, lt=1)
 
     def __post_init__(self) -> None:
-        if isinstance(self.target_modules, str):
-            self.target_modules = [t.strip() for t in self.target_modules.split(",") if t.strip()]
-        checks: list[tuple[str, bool, str]] = [
-            ("r", isinstance(self.r, int) and not isinstance(self.r, bool) and 1 <= self.r <= 512,
-             "must be an integer in 1..512"),
-            ("lora_alpha", 0 < self.lora_alpha < math.inf, "must be a finite number > 0"),
-            ("lora_dropout", 0 <= self.lora_dropout < 1, "must be in [0, 1)"),
-            ("target_modules", bool(self.target_modules) and all(
-                isinstance(t, str) and t.isidentifier() for t in self.target_modules),
-             "must be a non-empty list of module names"),
-            ("learning_rate", 0 < self.learning_rate <= 1, "must be in (0, 1]"),
-            ("objective", self.objective in OBJECTIVES, f"must be one of {OBJECTIVES}"),
-            ("epochs", self.epochs is None or (isinstance(self.epochs, int)
-                                               and not isinstance(self.epochs, bool)
-                                               and 1 <= self.epochs <= 1000),
-             "must be in 1..1000 or empty"),
-            ("auto_steps", isinstance(self.auto_steps, int) and not isinstance(self.auto_steps, bool)
-             and 1 <= self.auto_steps <= 100_000, "must be in 1..100000"),
-            ("contrastive_weight", 0 <= self.contrastive_weight < math.inf, "must be a finite number >= 0"),
-            ("tsdae_weight", 0 <= self.tsdae_weight < math.inf, "must be a finite number >= 0"),
-            ("anchor_weight", 0 <= self.anchor_weight < math.inf, "must be a finite number >= 0"),
-            ("temperature", 0.001 <= self.temperature <= 10, "must be in [0.001, 10]"),
-            ("batch_size", isinstance(self.batch_size, int) and 1 <= self.batch_size <= 4096,
-             "must be in 1..4096"),
-            ("max_length", isinstance(self.max_length, int) and 4 <= self.max_length <= 512,
-             "must be in 4..512"),
-            ("deletion_ratio", 0 <= self.deletion_ratio < 1, "must be in [0, 1)"),
-            ("pooling", self.pooling in POOLINGS, f"must be one of {POOLINGS}"),
-            ("prefix", isinstance(self.prefix, str) and len(self.prefix) <= 64,
-             "must be a string of at most 64 characters"),
-            ("seed", isinstance(self.seed, int) and self.seed >= 0, "must be an integer >= 0"),
-            ("time_budget_s", self.time_budget_s is None or self.time_budget_s > 0,
-             "must be > 0 or empty"),
-            ("max_steps", self.max_steps is None or (isinstance(self.max_steps, int) and self.max_steps >= 1),
-             "must be an integer >= 1 or empty"),
-            ("decoder_vocab", self.decoder_vocab in DECODER_VOCABS, f"must be one of {DECODER_VOCABS}"),
-            ("checkpoint_every", isinstance(self.checkpoint_every, int) and self.checkpoint_every >= 0,
-             "must be an integer >= 0"),
-            ("warmup_ratio", 0 <= self.warmup_ratio < 1, "must be in [0, 1)"),
-        ]
-        for name, ok, why in checks:
-            if not ok:
-                raise ValueError(f"{name} {why} (got {getattr(self, name)!r})")
+        for f in fields(self):
+            setattr(self, f.name, check_value(f.name, getattr(self, f.name)))
+        bad = [t for t in self.target_modules if not t.isidentifier()]
+        if not self.target_modules or bad:
+            raise ValueError(f"target_modules must be a non-empty list of module names "
+                             f"(got {self.target_modules!r})")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
-        """Build from UI/CLI values, tolerating strings ('16', 'true', '', 'a, b').
+        """Build from UI/CLI values, parsing strings by each field's type ('16', 'true', '', 'a, b').
 
         Unknown keys are an error (a typo must not be silently ignored).
         """
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(values) - set(known))
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"{unknown[0]} is not a training setting (known: {', '.join(known)})")
-        defaults = cls()
-        kwargs: dict[str, Any] = {}
-        for name, raw in values.items():
-            kwargs[name] = _coerce(name, raw, getattr(defaults, name), known[name].type)
-        return cls(**kwargs)
+            raise ValueError(f"{unknown[0]} is not a training setting (known: {', '.join(sorted(known))})")
+        return cls(**{name: parse_value(name, raw) for name, raw in values.items()})
+
+    @classmethod
+    def from_ui(cls, values: dict[str, Any]) -> "TrainConfig":
+        """From the form: a number box cannot be empty, so 0 means "no limit" where allowed."""
+        cleaned = {k: (None if k in NO_LIMIT_ZERO and v in (0, 0.0) else v)
+                   for k, v in values.items() if v is not None or k in NO_LIMIT_ZERO}
+        return cls.from_dict({k: _integral(k, v) for k, v in cleaned.items()})
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (used in training_log.json and the model card)."""
         return asdict(self)
 
 
-def _coerce(name: str, raw: Any, default: Any, type_hint: Any) -> Any:
-    """Turn a UI string into the field's type; ValueError names the field."""
-    optional = "None" in str(type_hint)
-    if isinstance(raw, str):
-        raw = raw.strip()
-        if raw == "" or raw.lower() == "none":
-            if optional:
-                return None
-            if name == "prefix":
-                return ""
-            raise ValueError(f"{name} must not be empty")
-    if raw is None:
+@lru_cache(maxsize=1)
+def field_types() -> dict[str, Any]:
+    """Each field's resolved type hint (the annotations are strings under __future__)."""
+    return get_type_hints(TrainConfig, include_extras=False)
+
+
+def _split_optional(hint: Any) -> tuple[Any, bool]:
+    if get_origin(hint) in (Union, types.UnionType):
+        args = [a for a in get_args(hint) if a is not type(None)]
+        return args[0], len(args) < len(get_args(hint))
+    return hint, False
+
+
+def _bounds(name: str, value: float) -> None:
+    meta = next(f.metadata for f in fields(TrainConfig) if f.name == name)
+    lo, hi = meta.get("ge", meta.get("gt")), meta.get("le", meta.get("lt"))
+    inside = ((value >= meta["ge"] if "ge" in meta else value > meta["gt"])
+              and (value <= meta["le"] if "le" in meta else value < meta["lt"])) if (
+        lo is not None and hi is not None) else True
+    if not inside and isinstance(value, int):
+        raise ValueError(f"{name} must be an integer in {lo}..{hi} (got {value!r})")
+    if not inside:
+        left, right = "[" if "ge" in meta else "(", "]" if "le" in meta else ")"
+        raise ValueError(f"{name} must be in {left}{lo}, {hi}{right} (got {value!r})")
+    checks = [("ge", value >= meta.get("ge", -math.inf), ">="), ("gt", value > meta.get("gt", -math.inf), ">"),
+              ("le", value <= meta.get("le", math.inf), "<="), ("lt", value < meta.get("lt", math.inf), "<")]
+    for key, ok, sign in checks:
+        if key in meta and not ok:
+            raise ValueError(f"{name} must be {sign} {meta[key]} (got {value!r})")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number (got {value!r})")
+
+
+def check_value(name: str, value: Any) -> Any:
+    """`value` checked against the field's type and bounds (ints become floats for floats)."""
+    hint, optional = _split_optional(field_types()[name])
+    if value is None:
         if optional:
             return None
         raise ValueError(f"{name} must not be empty")
-    kind = "int" if "int" in str(type_hint) else "float" if "float" in str(type_hint) else None
-    try:
-        if isinstance(default, bool) or str(type_hint) == "bool":
-            if isinstance(raw, str):
-                low = raw.lower()
-                if low not in {"true", "false", "1", "0", "yes", "no", "on", "off"}:
-                    raise ValueError
-                return low in {"true", "1", "yes", "on"}
-            return bool(raw)
-        if name == "target_modules":
-            return raw if not isinstance(raw, (tuple, set)) else list(raw)
-        if kind == "int":
-            as_float = float(raw)
-            if not as_float.is_integer():
-                raise ValueError
-            return int(as_float)
-        if kind == "float":
-            return float(raw)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a {kind or 'true/false'} value (got {raw!r})") from None
-    return raw
+    if get_origin(hint) is Literal:
+        if value not in get_args(hint):
+            raise ValueError(f"{name} must be one of {get_args(hint)} (got {value!r})")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false (got {value!r})")
+        return value
+    if hint in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                hint is int and not isinstance(value, int)):
+            raise ValueError(f"{name} must be {'an integer' if hint is int else 'a number'} (got {value!r})")
+        value = float(value) if hint is float else value
+        _bounds(name, value)
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ValueError(f"{name} must be text (got {value!r})")
+        limit = next(f.metadata for f in fields(TrainConfig) if f.name == name).get("max_len")
+        if limit is not None and len(value) > limit:
+            raise ValueError(f"{name} must be at most {limit} characters")
+        return value
+    if get_origin(hint) is list:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{name} must be a list of names (got {value!r})")
+        return list(value)
+    raise TypeError(f"{name}: no check for type {hint!r}")  # a new field type needs a rule here
 
+
+def parse_value(name: str, raw: Any) -> Any:
+    """Text from a form or a command line turned into the field's type; other values as is."""
+    if name not in field_types():
+        raise ValueError(f"{name} is not a training setting")
+    if not isinstance(raw, str):
+        return raw
+    hint, optional = _split_optional(field_types()[name])
+    text = raw.strip()
+    if text == "" or text.lower() == "none":
+        if optional:
+            return None
+        if hint is str:
+            return ""
+        raise ValueError(f"{name} must not be empty")
+    try:
+        if hint is bool:
+            if text.lower() not in TRUE | FALSE:
+                raise ValueError
+            return text.lower() in TRUE
+        if hint is int:
+            number = float(text)
+            if not number.is_integer():
+                raise ValueError
+            return int(number)
+        if hint is float:
+            return float(text)
+    except ValueError:
+        kind = {bool: "true/false", int: "an integer", float: "a number"}[hint]
+        raise ValueError(f"{name} must be {kind} value (got {raw!r})") from None
+    return raw if hint is not str else raw
+
+
+def _integral(name: str, value: Any) -> Any:
+    """A form's 8.0 for an integer setting is 8; 8.5 stays and is refused by the check."""
+    hint, _ = _split_optional(field_types()[name])
+    if hint is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# The settings the UI form shows, in order; a number box cannot be empty: 0 = no limit.
+UI_FIELDS: tuple[str, ...] = ("r", "lora_alpha", "lora_dropout", "learning_rate", "epochs",
+                              "batch_size", "max_length", "deletion_ratio", "use_4bit",
+                              "time_budget_s", "max_steps", "seed")
+NO_LIMIT_ZERO: tuple[str, ...] = ("max_steps", "time_budget_s")
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "seed kit (r16 / α32 / dropout 0.1)": {
+    "seed_kit": {
         "r": 16, "lora_alpha": 32.0, "lora_dropout": 0.1, "learning_rate": 2e-4, "epochs": 1,
         "batch_size": 16, "max_length": 64,
     },
-    "fast CPU (r8 / α16, 1 epoch, len 32)": {
+    "fast_cpu": {
         "r": 8, "lora_alpha": 16.0, "lora_dropout": 0.05, "learning_rate": 5e-4, "epochs": 1,
         "batch_size": 16, "max_length": 32, "use_4bit": False, "time_budget_s": 600.0,
     },
-    "QLoRA 4-bit (r8 / α16)": {
+    "qlora_4bit": {
         "r": 8, "lora_alpha": 16.0, "lora_dropout": 0.05, "learning_rate": 3e-4, "epochs": 1,
         "batch_size": 16, "max_length": 32, "use_4bit": True,
     },
 }
+
+
+def ui_defaults(preset: str) -> dict[str, Any]:
+    """The form's values for a preset (unknown names: the plain defaults); None shown as 0."""
+    cfg = TrainConfig.from_dict(PRESETS.get(preset, {}))
+    out = {}
+    for name in UI_FIELDS:
+        value = getattr(cfg, name)
+        if value is None and name in NO_LIMIT_ZERO:
+            hint, _ = _split_optional(field_types()[name])
+            value = hint(0)
+        out[name] = value
+    return out

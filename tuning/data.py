@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +17,12 @@ import pandas as pd
 
 from tuning.encodings import OFFERED_ENCODINGS, EncodingError, decode
 
+from comparison.basics import clean_text
+
 TEXT_SUFFIXES = {".txt", ".csv", ".tsv", ".jsonl"}
 TABLE_SUFFIXES = {".xlsx", ".parquet"}
 SUFFIXES = TEXT_SUFFIXES | TABLE_SUFFIXES
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
-_SPACES = re.compile(r"\s+")
+__all__ = ["Corpus", "CorpusError", "CorpusLimits", "clean_text", "load_corpus", "preview"]
 
 
 class CorpusError(ValueError):
@@ -62,12 +61,6 @@ class Corpus:
     n_clean: int
     dropped: dict[str, int] = field(default_factory=dict)
     sample: list[str] = field(default_factory=list)
-
-
-def clean_text(text: str) -> str:
-    """NFC, control/zero-width characters to spaces, whitespace collapsed, stripped."""
-    text = unicodedata.normalize("NFC", text)
-    return _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
 
 
 def _decode(raw: bytes, encoding: str | None = None) -> tuple[str, str]:

@@ -21,10 +21,12 @@ import torch
 from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_training
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from comparison.base_encoder import OFFLINE_DIRNAME
+from comparison.basics import E5_SMALL_ID, clean_text, pool
 from tuning.config import TrainConfig
 
 QLORA_LABEL = "QLoRA: 4-bit NF4 base + LoRA"
-E5_SMALL_ID = "intfloat/multilingual-e5-small"
+PLAIN_OFF_LABEL = "plain LoRA (fp32 base; 4-bit switched off)"
 
 
 @dataclass
@@ -83,8 +85,6 @@ def base_model_id(base_path: str | Path) -> str:
     `intfloat/multilingual-e5-small`, so adapters trained on it name that id; a config.json
     carrying a Hub id in `_name_or_path` names it; anything else is identified by its path.
     """
-    from comparison.base_encoder import OFFLINE_DIRNAME
-
     path = Path(base_path)
     config_file = path / "config.json"
     if not config_file.is_file():
@@ -141,17 +141,9 @@ def load_for_training(base_path: str | Path, cfg: TrainConfig) -> LoadedModel:
     if quantized:
         _disable_bf16_repack(peft_model)
     label = QLORA_LABEL if quantized else (
-        "plain LoRA (fp32 base; 4-bit switched off)" if not cfg.use_4bit
+        PLAIN_OFF_LABEL if not cfg.use_4bit
         else f"plain LoRA (no 4-bit backend: {reason})")
     return LoadedModel(peft_model, tokenizer, quantized, label)
-
-
-def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:
-    """Sentence vector: masked mean (e5's pooling) or the first token."""
-    if pooling == "cls":
-        return hidden[:, 0]
-    weights = mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
 
 
 @torch.no_grad()
@@ -165,7 +157,7 @@ def embed(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, texts: lis
     rows = []
     try:
         for start in range(0, len(texts), batch_size):
-            batch = tokenizer([prefix + t for t in texts[start:start + batch_size]], padding=True,
+            batch = tokenizer([prefix + clean_text(t) for t in texts[start:start + batch_size]], padding=True,
                               truncation=True, max_length=max_length, return_tensors="pt")
             hidden = model(input_ids=batch["input_ids"],
                            attention_mask=batch["attention_mask"]).last_hidden_state

@@ -6,15 +6,14 @@ traceback.
 """
 from __future__ import annotations
 
-import re
 import zipfile
 from pathlib import Path
 
+from comparison.basics import HUB_ID_RE, atomic_output
 from comparison.hub import hub_reachable
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "README.md",
                  "training_log.json")
-REPO_RE = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 
 
 class PublishError(ValueError):
@@ -26,20 +25,17 @@ def zip_adapter(adapter_dir: Path, dest: Path) -> Path:
     adapter_dir = Path(adapter_dir)
     if not (adapter_dir / "adapter_model.safetensors").exists():
         raise PublishError("No trained adapter to download yet.")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(".zip.partial")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with atomic_output(dest) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
         for name in ADAPTER_FILES:
             if (adapter_dir / name).is_file():
                 zf.write(adapter_dir / name, arcname=name)
-    tmp.replace(dest)
     return dest
 
 
 def push_to_hub(adapter_dir: Path, repo_id: str, token: str, private: bool = True) -> str:
     """Create (or reuse) `repo_id` and upload the adapter; returns the repo URL."""
     repo_id = (repo_id or "").strip()
-    if not REPO_RE.match(repo_id):
+    if not HUB_ID_RE.match(repo_id):
         raise PublishError("Repository must look like 'user/name' (letters, digits, . _ -).")
     if not (token or "").strip():
         raise PublishError("A Hugging Face token with write access is needed.")

@@ -11,6 +11,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 RAW, SMOOTH = "#c7c7c7", "#ff7f0e"
+DEFAULT_LABELS: dict[str, str] = {"title": "TSDAE reconstruction loss", "step": "step",
+                                  "loss": "cross-entropy", "raw": "loss per step",
+                                  "smoothed": "smoothed"}
 
 
 def smooth(values: Sequence[float], weight: float = 0.9) -> np.ndarray:
@@ -23,19 +26,21 @@ def smooth(values: Sequence[float], weight: float = 0.9) -> np.ndarray:
 
 
 def loss_curve(steps: Sequence[int], losses: Sequence[float],
-               labels: Sequence[str] | None = None) -> go.Figure:
-    """Loss vs step; `labels` (one per step, e.g. 'epoch 1') show on hover."""
+               labels: Sequence[str] | None = None,
+               names: dict[str, str] | None = None) -> go.Figure:
+    """Loss vs step; `labels` (one per step, e.g. 'epoch 1') show on hover; `names` the words."""
+    lab = {**DEFAULT_LABELS, **(names or {})}
     if len(steps) != len(losses):
         raise ValueError("steps and losses must have the same length")
     fig = go.Figure()
     fig.add_scatter(x=list(steps), y=list(losses), mode="lines+markers" if len(losses) < 50 else "lines",
-                    name="loss per step", line={"color": RAW, "width": 1}, marker={"size": 4},
+                    name=lab["raw"], line={"color": RAW, "width": 1}, marker={"size": 4},
                     text=list(labels) if labels is not None else None)
     if len(losses):
         weight = min(0.95, max(0.0, 1 - 10 / max(len(losses), 1)))
-        fig.add_scatter(x=list(steps), y=smooth(losses, weight), mode="lines", name="smoothed",
+        fig.add_scatter(x=list(steps), y=smooth(losses, weight), mode="lines", name=lab["smoothed"],
                         line={"color": SMOOTH, "width": 3})
-    fig.update_layout(title="TSDAE reconstruction loss", xaxis_title="step",
-                      yaxis_title="cross-entropy", height=320, margin={"t": 50, "b": 40},
+    fig.update_layout(title=lab["title"], xaxis_title=lab["step"],
+                      yaxis_title=lab["loss"], height=320, margin={"t": 50, "b": 40},
                       legend={"orientation": "h", "y": -0.25})
     return fig

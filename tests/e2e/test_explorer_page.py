@@ -15,7 +15,7 @@ def test_explorer_offline_demo_shows_all_views(page) -> None:
     page.locator("#exp-prompt textarea").fill("Кто такой Чебурашка?")
     page.locator("#exp-run").click()
     page.locator("#exp-divergence").get_by_text("KL").wait_for(timeout=600_000)
-    assert "offline" in page.locator("#explorer-status").inner_text()
+    assert "офлайн" in page.locator("#explorer-status").inner_text()
     base = page.locator("#answer-base textarea").input_value()
     lora = page.locator("#answer-lora textarea").input_value()
     assert base.strip() and lora.strip()
@@ -57,24 +57,24 @@ def test_wrong_adapter_upload_is_refused_loudly(page, tmp_path: Path) -> None:
     """An adapter for the e5 encoder does not fit the explorer's LM: a clear refusal."""
     upload = _open_explorer(page)
     upload.set_input_files(str(_zip_folder(ADAPTERS / "e5-products-tsdae", tmp_path / "e5.zip")))
-    page.get_by_text(re.compile("does not fit|does not match|other shapes")).first.wait_for(
+    page.get_by_text(re.compile("не подходит|does not fit|does not match|other shapes")).first.wait_for(
         timeout=600_000)
-    assert "your upload" not in page.locator("#explorer-status").inner_text()
+    assert "ваш адаптер" not in page.locator("#explorer-status").inner_text()
 
 
 def test_own_adapter_upload_is_used_for_this_session(page, browser, app_url: str,
                                                       tmp_path: Path) -> None:
     upload = _open_explorer(page)
     upload.set_input_files(str(_zip_folder(ADAPTERS / "lm-cartoons-demo", tmp_path / "mine.zip")))
-    page.locator("#explorer-status").get_by_text("your upload: mine").wait_for(timeout=600_000)
+    page.locator("#explorer-status").get_by_text("ваш адаптер: mine").wait_for(timeout=600_000)
     page.locator("#exp-run").click()
     page.locator("#exp-divergence").get_by_text("KL").wait_for(timeout=600_000)
-    assert "your upload: mine" in page.locator("#explorer-status").inner_text()
+    assert "ваш адаптер: mine" in page.locator("#explorer-status").inner_text()
     # Another session still sees the default demo adapter, not this upload.
     other = browser.new_context().new_page()
     other.set_default_timeout(120_000)
     other.goto(app_url)
     other.get_by_role("tab", name=re.compile("эксплорер|explorer", re.I)).click()
     other.locator("#explorer-status").get_by_text("lm-cartoons-demo").wait_for()
-    assert "your upload" not in other.locator("#explorer-status").inner_text()
+    assert "ваш адаптер" not in other.locator("#explorer-status").inner_text()
     other.context.close()

@@ -18,8 +18,8 @@ def _number(page, elem_id: str) -> float:
 
 def test_pair_scores_and_offline_label(page) -> None:
     status = page.locator("#model-status")
-    status.get_by_text(re.compile("offline|local|Hub")).wait_for()
-    assert "offline" in status.inner_text()  # the test machine has no Hub
+    status.get_by_text(re.compile("офлайн|локально|Hub")).wait_for()
+    assert "офлайн" in status.inner_text()  # the test machine has no Hub
 
     page.locator("#text-a textarea").fill("Смартфон Apple iPhone")
     page.locator("#text-b textarea").fill("Телефон Apple iPhone")
@@ -31,7 +31,7 @@ def test_pair_scores_and_offline_label(page) -> None:
 
 
 def test_no_prefix_changes_the_base_score(page) -> None:
-    page.locator("#model-status").get_by_text("offline").wait_for()
+    page.locator("#model-status").get_by_text("офлайн").wait_for()
     page.get_by_label(re.compile("без префикса|none")).check()
     page.locator("#text-a textarea").fill("Смартфон Apple iPhone")
     page.locator("#text-b textarea").fill("Телефон Apple iPhone")
@@ -40,7 +40,7 @@ def test_no_prefix_changes_the_base_score(page) -> None:
 
 
 def test_empty_input_shows_a_message(page) -> None:
-    page.locator("#model-status").get_by_text("offline").wait_for()
+    page.locator("#model-status").get_by_text("офлайн").wait_for()
     page.locator("#text-a textarea").fill("")
     page.locator("#compare").click()
     page.get_by_text(re.compile("empty|пуст", re.I)).first.wait_for()

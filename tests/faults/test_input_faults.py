@@ -16,7 +16,7 @@ from comparison import similarity as sim
 from comparison.base_encoder import BaseSource
 from comparison.embeddings import DualEncoder
 from comparison.explorer.inputs import MAX_PROMPT_CHARS, check_prompt
-from comparison.runtime import parse_prefix
+from comparison.basics import parse_prefix
 from tests.lora_helpers import make_adapter
 from tuning.config import TrainConfig
 

@@ -1,6 +1,6 @@
 """Benchmark: cold start of the app to its first similarity answer (models already cached).
 
-    python -m comparison.bench_coldstart [--runs 2]
+    python -m ui.bench_coldstart [--runs 2]
 
 Starts ``python app.py`` as a user would, then asks ``/score_pair`` through
 ``gradio_client`` until it answers; the clock runs from process start to the answer, so

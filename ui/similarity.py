@@ -1,0 +1,189 @@
+"""Similarity tab: base vs base + LoRA cosine for pairs and lists of product titles."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from comparison import similarity
+from comparison.adapters import unpack_adapter
+from comparison.basics import DEFAULT_PREFIX, parse_prefix
+from comparison.charts import similarity as sim_charts
+from ui.common import (PRIVATE, Labels, encoder, encoders, guarded, session_of, status_md,
+                       user_dir)
+from ui.locales import chart_labels, prefix_choices, t
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SEED_PAIRS = [
+    ["Смартфон Apple iPhone", "Телефон Apple iPhone"],
+    ["Телефон Apple iPhone", "Кофемашина Nespresso"],
+    ["Наушники Xiaomi", "Умные часы Samsung"],
+]
+
+
+def _table(name: str, fallback: pd.DataFrame) -> pd.DataFrame:
+    path = EXAMPLES / name
+    return pd.read_csv(path).iloc[:, :2] if path.exists() else fallback
+
+
+def _pairs(df: pd.DataFrame | None) -> list[tuple[str, str]]:
+    if df is None or len(df) == 0:
+        return []
+    rows = df.iloc[:, :2].fillna("").astype(str).values.tolist()
+    return [(a.strip(), b.strip()) for a, b in rows if a.strip() or b.strip()]
+
+
+def _texts(df: pd.DataFrame | None) -> tuple[list[str], list[str] | None]:
+    if df is None or len(df) == 0:
+        return [], None
+    frame = df.fillna("").astype(str)
+    frame = frame[frame.iloc[:, 0].str.strip() != ""]
+    cats = frame.iloc[:, 1].str.strip().tolist() if frame.shape[1] > 1 else None
+    return frame.iloc[:, 0].str.strip().tolist(), (cats if cats and any(cats) else None)
+
+
+def _shown(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The result table with headers in the user's language."""
+    names = {c: t(f"col_{c}", lang) for c in ("text_a", "text_b", "base", "tuned", "delta")}
+    return df.round(4).rename(columns=names)
+
+
+def build(L: Labels, lang: str) -> dict[str, Any]:
+    """Components of the tab (the caller opens the gr.Tab); returns those other tabs need."""
+    c: dict[str, Any] = {}
+    L(gr.Markdown(t("sim_help", lang)), "sim_help", "value")
+    with gr.Row():
+        c["prefix"] = gr.Radio(prefix_choices(lang), value=DEFAULT_PREFIX, label=t("prefix", lang),
+                               info=t("prefix_info", lang))
+        c["adapter"] = L(gr.Dropdown([], label=t("adapter", lang), elem_id="adapter-choice"), "adapter")
+        c["adapter_file"] = L(gr.File(label=t("adapter_upload", lang), file_types=[".zip"],
+                                      height=130), "adapter_upload")
+    with gr.Row(equal_height=True):
+        c["text_a"] = L(gr.Textbox(SEED_PAIRS[0][0], label=t("text_a", lang), max_length=1000,
+                                   elem_id="text-a"), "text_a")
+        c["text_b"] = L(gr.Textbox(SEED_PAIRS[0][1], label=t("text_b", lang), max_length=1000,
+                                   elem_id="text-b"), "text_b")
+        c["compare"] = L(gr.Button(t("compare", lang), variant="primary", scale=0,
+                                   elem_id="compare"), "compare", "value")
+    with gr.Row():
+        for key, label, elem in (("base_score", "base_score", "score-base"),
+                                 ("tuned_score", "tuned_score", "score-tuned"),
+                                 ("delta_score", "delta", "score-delta")):
+            c[key] = L(gr.Textbox(label=t(label, lang), interactive=False, elem_id=elem), label)
+    c["examples"] = gr.Examples(SEED_PAIRS, [c["text_a"], c["text_b"]], label=t("examples", lang))
+    with gr.Tabs():
+        with L(gr.Tab(t("pairs_tab", lang)), "pairs_tab"):
+            c["pairs"] = L(gr.Dataframe(_table("pairs.csv", pd.DataFrame(SEED_PAIRS)).set_axis(
+                [t("col_text_a", lang), t("col_text_b", lang)], axis=1), column_count=2,
+                interactive=True, label=t("pairs_table", lang)), "pairs_table")
+            c["run_pairs"] = L(gr.Button(t("compare_pairs", lang), variant="primary"),
+                               "compare_pairs", "value")
+            c["pairs_summary"] = gr.Markdown()
+            c["pairs_out"] = L(gr.Dataframe(label=t("results", lang), interactive=False), "results")
+            c["pairs_plot"] = gr.Plot()
+            c["pairs_csv"] = L(gr.File(label=t("csv", lang), interactive=False), "csv")
+        with L(gr.Tab(t("list_tab", lang)), "list_tab"):
+            seed = pd.DataFrame({"t": [p for pair in SEED_PAIRS for p in pair], "c": ""})
+            c["items"] = L(gr.Dataframe(_table("list_demo.csv", seed).set_axis(
+                [t("col_text", lang), t("col_category", lang)], axis=1), column_count=2,
+                interactive=True, label=t("list_table", lang)), "list_table")
+            c["run_list"] = L(gr.Button(t("compare_list", lang), variant="primary"),
+                              "compare_list", "value")
+            c["list_summary"] = gr.Markdown()
+            c["heat_plot"] = gr.Plot()
+            c["map_plot"] = gr.Plot()
+            c["list_csv"] = L(gr.File(label=t("csv", lang), interactive=False), "csv")
+    return c
+
+
+def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown) -> None:
+    """Events of the tab; every handler returns a dict keyed by component."""
+    def on_adapter(picked: str | None, lang: str, request: gr.Request) -> dict:
+        return {status: status_md(lang, session_of(request), picked)}
+
+    def score_one(a: str, b: str, prefix: str, picked: str | None, lang: str,
+                  request: gr.Request) -> dict:
+        enc = encoder(lang)
+        name = encoders.resolve(session_of(request), picked)
+        df = guarded("input", lang, lambda: similarity.score_pairs(enc, [(a, b)], parse_prefix(prefix), name))
+        row = df.iloc[0]
+        fmt = lambda v: "—" if pd.isna(v) else f"{float(v):+.4f}"  # noqa: E731
+        return {c["base_score"]: f"{float(row['base']):.4f}", c["tuned_score"]: fmt(row["tuned"]).lstrip("+"),
+                c["delta_score"]: fmt(row["delta"])}
+
+    def score_table(table: pd.DataFrame, prefix: str, picked: str | None, lang: str,
+                    request: gr.Request) -> dict:
+        enc = encoder(lang)
+        name = encoders.resolve(session_of(request), picked)
+        df = guarded("input", lang, lambda: similarity.score_pairs(enc, _pairs(table), parse_prefix(prefix), name))
+        path = user_dir(request, lang) / "pairs_similarity.csv"
+        df.to_csv(path, index=False)
+        return {c["pairs_out"]: _shown(df, lang),
+                c["pairs_plot"]: sim_charts.pair_chart(df, labels=chart_labels("similarity", lang)),
+                c["pairs_summary"]: t("summary_pairs", lang, base=df["base"].mean(), tuned=df["tuned"].mean()),
+                c["pairs_csv"]: str(path)}
+
+    def score_list(table: pd.DataFrame, prefix: str, picked: str | None, lang: str,
+                   request: gr.Request) -> dict:
+        enc = encoder(lang)
+        name = encoders.resolve(session_of(request), picked)
+        texts, cats = _texts(table)
+        rep = guarded("input", lang, lambda: similarity.compare_list(enc, texts, parse_prefix(prefix), name, cats))
+        s, labels = rep.summary, chart_labels("similarity", lang)
+        text = t("summary_list", lang, base=s["mean_cosine_base"], tuned=s["mean_cosine_tuned"])
+        if "within_base" in s:
+            text += "  \n" + t("summary_groups", lang, wb=s["within_base"], wt=s["within_tuned"],
+                               bb=s["between_base"], bt=s["between_tuned"])
+        path = user_dir(request, lang) / "list_map.csv"
+        rep.points.to_csv(path, index=False)
+        return {c["heat_plot"]: sim_charts.heatmaps(rep.matrices, labels=labels),
+                c["map_plot"]: sim_charts.movement_map(rep.points, labels=labels),
+                c["list_summary"]: text, c["list_csv"]: str(path)}
+
+    def upload(file: str | None, lang: str, request: gr.Request) -> dict:
+        if not file:
+            return {}
+        session = session_of(request)
+        label = Path(file).stem[:60] or "adapter"
+        name, _ = guarded("adapter", lang, lambda: encoders.add_session_adapter(
+            session, label, unpack_adapter(Path(file), user_dir(request, lang) / "adapters")))
+        gr.Info(t("adapter_added", lang, label=label))
+        return {c["adapter"]: gr.update(choices=encoders.adapter_choices(session), value=name),
+                status: status_md(lang, session, name)}
+
+    pair_in = [c["text_a"], c["text_b"], c["prefix"], c["adapter"], lang_radio]
+    c["compare"].click(score_one, pair_in, [c["base_score"], c["tuned_score"], c["delta_score"]], **PRIVATE)
+    c["run_pairs"].click(score_table, [c["pairs"], c["prefix"], c["adapter"], lang_radio],
+                         [c["pairs_out"], c["pairs_plot"], c["pairs_summary"], c["pairs_csv"]], **PRIVATE)
+    c["run_list"].click(score_list, [c["items"], c["prefix"], c["adapter"], lang_radio],
+                        [c["heat_plot"], c["map_plot"], c["list_summary"], c["list_csv"]], **PRIVATE)
+    c["adapter_file"].upload(upload, [c["adapter_file"], lang_radio], [c["adapter"], status], **PRIVATE)
+    c["adapter"].change(on_adapter, [c["adapter"], lang_radio], [status], **PRIVATE)
+
+
+def api(prefix_default: str = DEFAULT_PREFIX) -> None:
+    """The /score_pair and /embed endpoints (default adapter, English messages for programs)."""
+    def api_score_pair(text_a: str, text_b: str, prefix: str = prefix_default) -> dict:
+        """Cosine similarity of two texts under the base encoder and base + default adapter."""
+        enc = encoder()
+        df = guarded("input", "en", lambda: similarity.score_pairs(
+            enc, [(text_a, text_b)], parse_prefix(prefix), encoders.default_name()))
+        row, nan = df.iloc[0], pd.isna(df.iloc[0]["tuned"])
+        return {"base": float(row["base"]), "tuned": None if nan else float(row["tuned"]),
+                "delta": None if nan else float(row["delta"]),
+                "base_source": enc.base.label, "adapter": encoders.status().adapter_label}
+
+    def api_embed(texts: str, prefix: str = prefix_default) -> dict:
+        """L2-normalised vectors (one text per line), base and base + default adapter."""
+        enc = encoder()
+        items = [line for line in (texts or "").splitlines() if line.strip()]
+        guarded("input", "en", lambda: similarity.check_texts(items, max_texts=similarity.MAX_LIST))
+        adapter = encoders.default_name()
+        base, tuned = guarded("input", "en", lambda: enc.embed_both(items, parse_prefix(prefix), adapter))
+        return {"base": base.tolist(), "tuned": tuned.tolist() if adapter else None,
+                "base_source": enc.base.label, "adapter": encoders.status().adapter_label}
+
+    gr.api(api_score_pair, api_name="score_pair")
+    gr.api(api_embed, api_name="embed")
