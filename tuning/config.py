@@ -65,6 +65,9 @@ class TrainConfig:
                                    "mean(1 - cos(tuned, base)); 0 = off.", ge=0)
     hard_negatives: bool = _f(True, "Contrastive: add each title's mined hard negative (the nearest "
                                     "title whose numbers or model words differ).")
+    negatives_as_rows: bool = _f(False, "Contrastive: put each title's hard negative in the batch as a "
+                                        "row of its own (clean vs augmented views, symmetric loss; "
+                                        "2 encodes per row instead of 3).")
     temperature: float = _f(0.05, "Contrastive softmax temperature (scale = 1 / temperature).",
                             ge=0.001, le=10)
     deletion_ratio: float = _f(0.6, "TSDAE noise: share of words deleted (0.6 in the TSDAE paper).",

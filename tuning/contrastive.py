@@ -67,10 +67,9 @@ class ContrastiveLoss(nn.Module):
 
     def __init__(self, encoder: nn.Module, pooling: str = "mean", scale: float = 20.0,
                  anchor_weight: float = 0.0, use_negatives: bool = True,
-                 gather_across_devices: bool = False) -> None:
+                 gather_across_devices: bool = False, columns: int = 3) -> None:
         super().__init__()
-        import os
-        self.columns = 2 if os.environ.get("LORA_LENS_EXP_PAIRED") == "1" else 3
+        self.columns = columns
         self.use_negatives = use_negatives
         self.encoder = encoder
         self.pooling = pooling

@@ -55,6 +55,11 @@ FILLER = frozenset("""
 original new official hit sale the and for with of
 """.split())
 NON_IDENTITY = COLOURS | FILLER
+# Words that turn a model into a sibling model ("iPhone 15" → "iPhone 15 Pro").
+MODIFIERS = frozenset("""
+pro plus max mini lite ultra se fe air neo prime classic slim note edge fold flip plus
+про плюс макс мини лайт ультра
+""".split())
 _LAT2CYR_REST = {"x": "кс", "w": "в", "q": "к", "h": "х", "y": "и", "c": "к", "j": "дж"}
 
 
@@ -152,13 +157,15 @@ def same_identity(a: str, b: str) -> bool | None:
     """True: no identity conflict; False: a number or model word differs; None: unknown.
 
     Numbers conflict only when neither multiset contains the other (one title omitting the
-    memory size is not evidence of another product); a model word of one title with no
-    close spelling anywhere in the other is a conflict ("15" vs "15 Pro").
+    memory size is not evidence of another product). Model words conflict when both titles
+    have one the other lacks, or when the one-sided word is a sibling modifier ("15" vs
+    "15 Pro"); a one-sided brand or line name ("Vichy", "Google TV") is only omitted
+    information, so unknown.
     """
     na, nb = numbers(a), numbers(b)
-    if na != nb:
-        if not (na <= nb or nb <= na):
-            return False
-    if _unmatched(model_words(a), b) or _unmatched(model_words(b), a):
+    if na != nb and not (na <= nb or nb <= na):
         return False
-    return True if na == nb else None
+    only_a, only_b = _unmatched(model_words(a), b), _unmatched(model_words(b), a)
+    if (only_a and only_b) or (only_a | only_b) & MODIFIERS:
+        return False
+    return True if na == nb and not (only_a or only_b) else None

@@ -126,7 +126,8 @@ def _contrastive(cfg: TrainConfig, loaded: LoadedModel, texts: list[str],
     negatives = (mine_hard_negatives(texts, base) if cfg.hard_negatives
                  else [None] * len(texts))
     module = ContrastiveLoss(loaded.model, cfg.pooling, 1.0 / cfg.temperature, cfg.anchor_weight,
-                             use_negatives=cfg.hard_negatives, gather_across_devices=gather)
+                             use_negatives=cfg.hard_negatives, gather_across_devices=gather,
+                             columns=2 if cfg.negatives_as_rows else 3)
     found = sum(n is not None for n in negatives)
     obj = ContrastiveObjective(module, texts, cfg, loaded.tokenizer,
                                {"hard_negatives_found": found, "mined_titles": len(texts)})
