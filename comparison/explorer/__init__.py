@@ -10,14 +10,18 @@ from pathlib import Path
 from comparison.adapters import AdapterError
 from comparison.base_encoder import cache_dir
 from comparison.explorer.adapter_io import adapter_folder, attach_adapter
-from comparison.explorer.core import Explorer, ExploreResult
+from comparison.explorer.compare import CompareReport, CompareRequest
+from comparison.explorer.core import BASE, Explorer, ModelLimits, model_limits
 from comparison.explorer.loading import (GEMMA_LABEL, ModelLoadError, Progress, load_model,
                                          resolve_model)
 
 DEMO_ADAPTER_DIR = Path(__file__).resolve().parents[2] / "examples" / "adapters" / "lm-cartoons-demo"
 DEMO_ADAPTER_LABEL = "example: lm-cartoons-demo (trained by LoRA Lens on examples/cartoon_qa.jsonl)"
 
-__all__ = ["DEMO_ADAPTER_DIR", "AdapterError", "Explorer", "ExploreResult", "ModelLoadError", "load_explorer"]
+ExploreResult = CompareReport  # the /explore API returns the same report as a click
+
+__all__ = ["BASE", "DEMO_ADAPTER_DIR", "AdapterError", "CompareReport", "CompareRequest", "Explorer",
+           "ExploreResult", "ModelLimits", "ModelLoadError", "load_explorer", "model_limits"]
 
 
 def load_explorer(model_spec: str | None = None, adapter_spec: str | Path | None = None,
