@@ -98,7 +98,8 @@ class CompareReport:
     attention: dict[str, np.ndarray]  # "base" / "lora": queries × keys at (layer, head)
     image_attention: dict[str, np.ndarray] | None  # "base" / "lora": last query over the patch grid
     answers: dict[str, str] = field(default_factory=dict)
-    answer_tokens: list[str] = field(default_factory=list)  # the answer the key words follow
+    answer_ids: list[int] = field(default_factory=list)  # the answer the key words follow
+    answer_tokens: list[str] = field(default_factory=list)
     keywords: pd.DataFrame | None = None
     prompt_vs_lora: PromptVsLora | None = None
     anatomy: pd.DataFrame | None = None
@@ -195,7 +196,7 @@ def run_compare(explorer: "Explorer", request: CompareRequest, lang: str = "en")
         layer=layer, head=head,
         attention={"base": attention_matrix(att_b, layer, head), "lora": attention_matrix(att_l, layer, head)},
         image_attention=image_att, answers=answers,
-        answer_tokens=[explorer.tokenizer.decode([i]) for i in shown], keywords=keywords,
+        answer_ids=list(shown), answer_tokens=[explorer.tokenizer.decode([i]) for i in shown], keywords=keywords,
         prompt_vs_lora=pvl, anatomy=anatomy,
         applies={"answers": bool(answers), "image_attention": image_att is not None,
                  "keywords": keywords is not None, "prompt_vs_lora": pvl is not None,

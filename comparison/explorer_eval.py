@@ -1,0 +1,53 @@
+"""Seed 001's table re-run: the held-out questions × base + demo + the four config adapters.
+
+Loads the offline Gemma 3 270M with every shipped adapter attached to the one model, runs
+`comparison.explorer.evaluate.evaluate` (the function the explorer tab calls) and prints
+the characters × models table as markdown, then one JSON line. Run:
+
+    python -m comparison.explorer_eval [--questions FILE] [--csv OUT.csv] [--answers OUT.csv] [--lang ru]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> dict:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from comparison.explorer import add_config_adapters, load_explorer
+    from comparison.explorer.evaluate import DEFAULT_MAX_NEW_TOKENS, evaluate
+    from comparison.explorer.questions import load_questions
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=Path, default=None)
+    parser.add_argument("--csv", type=Path, default=None)
+    parser.add_argument("--answers", type=Path, default=None)
+    parser.add_argument("--lang", default="en", choices=["en", "ru"])
+    parser.add_argument("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS)
+    args = parser.parse_args(argv)
+    questions = load_questions(args.questions)
+    start = time.perf_counter()
+    explorer = load_explorer("offline")
+    add_config_adapters(explorer)
+    load = time.perf_counter() - start
+    report = evaluate(explorer, questions, max_new_tokens=args.max_new_tokens,
+                      progress=lambda p: print(p.text(args.lang), file=sys.stderr, flush=True))
+    table = report.table(args.lang)
+    print(table.to_markdown(index=False))
+    if args.csv:
+        args.csv.write_text(report.to_csv(args.lang), encoding="utf-8")
+    if args.answers:
+        args.answers.write_text(report.answers_table(args.lang).to_csv(index=False), encoding="utf-8")
+    result = {"questions": report.questions, "models": report.models, "answers": len(report.answers),
+              "load_s": round(load, 1), "evaluate_s": round(report.seconds, 1),
+              "load_avg_1min": round(os.getloadavg()[0], 2)}
+    print(json.dumps(result, ensure_ascii=False))
+    return result
+
+
+if __name__ == "__main__":
+    main()
