@@ -4,7 +4,7 @@ Loads the offline Gemma 3 270M with every shipped adapter attached to the one mo
 `comparison.explorer.evaluate.evaluate` (the function the explorer tab calls) and prints
 the characters × models table as markdown, then one JSON line. Run:
 
-    python -m comparison.explorer_eval [--questions FILE] [--csv OUT.csv] [--answers OUT.csv] [--lang ru]
+    python -m comparison.explorer_eval [--questions FILE] [--csv OUT.csv] [--answers OUT.csv] [--lang ru] [--threads 1]
 """
 from __future__ import annotations
 
@@ -14,6 +14,13 @@ import os
 import sys
 import time
 from pathlib import Path
+
+
+def markdown(table) -> str:
+    """A pipe table (pandas' to_markdown needs the optional tabulate package)."""
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -28,7 +35,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--answers", type=Path, default=None)
     parser.add_argument("--lang", default="en", choices=["en", "ru"])
     parser.add_argument("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch CPU threads (0 = torch's default); 1 is faster on an oversubscribed machine")
     args = parser.parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     questions = load_questions(args.questions)
     start = time.perf_counter()
     explorer = load_explorer("offline")
@@ -37,14 +50,14 @@ def main(argv: list[str] | None = None) -> dict:
     report = evaluate(explorer, questions, max_new_tokens=args.max_new_tokens,
                       progress=lambda p: print(p.text(args.lang), file=sys.stderr, flush=True))
     table = report.table(args.lang)
-    print(table.to_markdown(index=False))
+    print(markdown(table))
     if args.csv:
         args.csv.write_text(report.to_csv(args.lang), encoding="utf-8")
     if args.answers:
         args.answers.write_text(report.answers_table(args.lang).to_csv(index=False), encoding="utf-8")
     result = {"questions": report.questions, "models": report.models, "answers": len(report.answers),
               "load_s": round(load, 1), "evaluate_s": round(report.seconds, 1),
-              "load_avg_1min": round(os.getloadavg()[0], 2)}
+              "load_avg_1min": round(os.getloadavg()[0], 2), "threads": args.threads or "default"}
     print(json.dumps(result, ensure_ascii=False))
     return result
 
