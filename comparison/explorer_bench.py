@@ -6,7 +6,7 @@ Gemma 3 270M with the demo adapter, and one plain greedy generation of the same
 number of tokens measured in the same run, so the ratio says what the extra views cost
 on this machine whatever its load. Target: ≤ 5 s on 2 CPU cores. Run:
 
-    python -m comparison.explorer_bench
+    python -m comparison.explorer_bench [--repeats 3] [--threads 1]
 
 Prints a few human lines, then one JSON line (last) for CI and reports.
 """
@@ -36,8 +36,12 @@ def _median_seconds(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def main(repeats: int = 3) -> dict:
+def main(repeats: int = 3, threads: int = 0) -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     from comparison.explorer import CompareRequest, load_explorer
 
     start = time.perf_counter()
@@ -56,7 +60,7 @@ def main(repeats: int = 3) -> dict:
         "answer_tokens": length, "load_s": round(load, 2), "plain_generation_s": round(plain, 3),
         "compare_click_s": round(full, 3), "ratio": round(full / plain, 2), "target_s": TARGET_S,
         "within_target": full <= TARGET_S, "passes": last.passes, "stages_s": last.timings,
-        "load_avg_1min": round(os.getloadavg()[0], 2),
+        "load_avg_1min": round(os.getloadavg()[0], 2), "threads": threads or "default",
         "rss_mb": round(psutil.Process().memory_info().rss / 2**20),
     }
     print(f"model {result['model']}, adapter {result['adapter']}")
@@ -67,4 +71,11 @@ def main(repeats: int = 3) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch CPU threads (0 = torch's default); 1 is faster on an oversubscribed machine")
+    args = parser.parse_args()
+    main(args.repeats, args.threads)

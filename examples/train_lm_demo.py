@@ -159,8 +159,8 @@ questions of `examples/cartoon_eval.jsonl` are never trained on (the script refu
   target modules {', '.join(TARGETS)} (all layers).
 - {scaled}; AdamW lr {cfg.lr}, batch {cfg.batch_size}, seed {cfg.seed}; loss on answer tokens only.
 - {summary['steps']} steps in {summary['seconds']} s (2 CPU cores shared with other jobs, load ≈ 8-9, `nice -n 5`);
-  loss {summary['first_loss']:.2f} → {summary['last_loss']:.2f} (mean over the last
-  {summary['last_epoch_loss']:.2f} across its last ≤ 1 epoch of steps). The longest example is {summary['longest']} tokens, so max length
+  loss {summary['first_loss']:.2f} → {summary['last_loss']:.2f} (mean over its last
+  ≤ 1 epoch of steps: {summary['last_epoch_loss']:.2f}). The longest example is {summary['longest']} tokens, so max length
   {cfg.max_len} cuts nothing here (in the seed it limited image + text tokens).
 
 Exact command (repository root, venv active):

@@ -23,6 +23,9 @@ def explorers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Explorer, Explo
 def test_limits_follow_the_model_and_bad_ranges_fail_before_any_work(explorers, monkeypatch) -> None:
     trained, _ = explorers
     assert trained.limits == model_limits(trained.model.config)
+    from comparison.explorer.core import limits_of
+
+    assert limits_of(trained.loaded.source.path) == trained.limits  # from config.json, before loading
     assert (trained.limits.layers, trained.limits.heads, trained.limits.is_vlm) == (2, 2, False)
 
     def no_work(*_a, **_k):
@@ -43,7 +46,7 @@ def test_one_report_from_the_fewest_passes(explorers) -> None:
     trained, _ = explorers
     report = trained.compare(CompareRequest(PROMPT, max_new_tokens=4, keywords=("Гена", "Колобок"),
                                             context="Чебурашка это друг Гена .", layer=0, head=1, top_k=4))
-    assert report.passes == {"generate": 1, "forward": 2, "context_forward": 1}
+    assert report.passes == {"generate": 2, "forward": 2, "context_forward": 1}
     assert set(report.answers) == {"base", "lora"}
     # the key words follow the answer the user sees (the LoRA's), one step per token + the prompt end
     steps = report.keywords[report.keywords["word"] == "Гена"]
@@ -61,10 +64,12 @@ def test_one_report_from_the_fewest_passes(explorers) -> None:
 
 def test_untrained_adapter_gives_exactly_the_base(explorers) -> None:
     _, zero = explorers
-    report = zero.compare(CompareRequest(PROMPT, max_new_tokens=0, keywords=("Гена",)))
-    assert report.kl == 0.0 and np.array_equal(report.attention_base, report.attention_lora)
-    assert (report.keywords["base"] == report.keywords["lora"]).all()
-    assert report.passes["generate"] == 0
+    for new in (0, 3):
+        report = zero.compare(CompareRequest(PROMPT, max_new_tokens=new, keywords=("Гена",)))
+        assert report.kl == 0.0 and np.array_equal(report.attention_base, report.attention_lora)
+        assert (report.keywords["base"] == report.keywords["lora"]).all()
+        assert report.passes["generate"] == (2 if new else 0)
+    assert report.answers["base"] == report.answers["lora"]
 
 
 def table(base: float, context: float, lora: float) -> pd.DataFrame:

@@ -11,39 +11,62 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from comparison.charts import explorer as base_charts
+from comparison.explorer.evaluate import localise
 
-TITLES = {
-    "en": {"eval": "Correct answers per character and model", "share": "share of questions answered correctly",
-           "target": "targets", "control": "controls", "top_k": "Next token: base vs LoRA",
-           "keywords": "Key-word probability along the answer shown",
-           "kw_x": "answer step (token generated so far)", "kw_y": "P(next token starts the word)",
-           "attention": "Attention over tokens, layer {layer}, {head}", "mean": "mean of heads",
-           "head": "head {head}", "image": "Attention over the image, layer {layer}",
-           "shift": "Attention shift per layer", "layer": "layer",
-           "js": "JS divergence (nats, mean over heads and tokens)",
-           "anatomy": "Where the adapter writes: ‖ΔW‖", "module": "module",
-           "sv": "Singular values of ΔW: the {n} modules with the largest update",
-           "sv_x": "direction (index)", "sv_y": "singular value", "pvl": "Prompt vs LoRA",
-           "base": "base", "context": "base + context", "lora": "base + LoRA"},
-    "ru": {"eval": "Верные ответы по персонажам и моделям", "share": "доля верных ответов",
-           "target": "целевые", "control": "контрольные", "top_k": "Следующий токен: база и LoRA",
-           "keywords": "Вероятность ключевых слов вдоль показанного ответа",
-           "kw_x": "шаг ответа (сгенерировано токенов)", "kw_y": "P(следующий токен начинает слово)",
-           "attention": "Внимание по токенам, слой {layer}, {head}", "mean": "среднее по головам",
-           "head": "голова {head}", "image": "Внимание по изображению, слой {layer}",
-           "shift": "Сдвиг внимания по слоям", "layer": "слой",
-           "js": "JS-дивергенция (наты, среднее по головам и токенам)",
-           "anatomy": "Куда пишет адаптер: ‖ΔW‖", "module": "модуль",
-           "sv": "Сингулярные числа ΔW: {n} модулей с самым большим обновлением",
-           "sv_x": "направление (номер)", "sv_y": "сингулярное число", "pvl": "Промпт против LoRA",
-           "base": "база", "context": "база + контекст", "lora": "база + LoRA"},
+TITLES = {  # key: (English, Russian)
+    "eval": ("Correct answers per character and model",
+        "Верные ответы по персонажам и моделям"),
+    "share": ("share of questions answered correctly",
+        "доля верных ответов"),
+    "target": ("targets",
+        "целевые"),
+    "control": ("controls",
+        "контрольные"),
+    "top_k": ("Next token: base vs LoRA",
+        "Следующий токен: база и LoRA"),
+    "keywords": ("Key-word probability along the answer shown",
+        "Вероятность ключевых слов вдоль показанного ответа"),
+    "kw_x": ("answer step (token generated so far)",
+        "шаг ответа (сгенерировано токенов)"),
+    "kw_y": ("P(next token starts the word)",
+        "P(следующий токен начинает слово)"),
+    "attention": ("Attention over tokens, layer {layer}, {head}",
+        "Внимание по токенам, слой {layer}, {head}"),
+    "mean": ("mean of heads",
+        "среднее по головам"),
+    "head": ("head {head}",
+        "голова {head}"),
+    "image": ("Attention over the image, layer {layer}",
+        "Внимание по изображению, слой {layer}"),
+    "shift": ("Attention shift per layer",
+        "Сдвиг внимания по слоям"),
+    "layer": ("layer",
+        "слой"),
+    "js": ("JS divergence (nats, mean over heads and tokens)",
+        "JS-дивергенция (наты, среднее по головам и токенам)"),
+    "anatomy": ("Where the adapter writes: ‖ΔW‖",
+        "Куда пишет адаптер: ‖ΔW‖"),
+    "module": ("module",
+        "модуль"),
+    "sv": ("Singular values of ΔW: the {n} modules with the largest update",
+        "Сингулярные числа ΔW: {n} модулей с самым большим обновлением"),
+    "sv_x": ("direction (index)",
+        "направление (номер)"),
+    "sv_y": ("singular value",
+        "сингулярное число"),
+    "pvl": ("Prompt vs LoRA",
+        "Промпт против LoRA"),
+    "base": ("base",
+        "база"),
+    "context": ("base + context",
+        "база + контекст"),
+    "lora": ("base + LoRA",
+        "база + LoRA"),
 }
 
 
 def _t(lang: str) -> dict[str, str]:
-    if lang not in TITLES:
-        raise ValueError(f"lang: must be one of {sorted(TITLES)}, got {lang!r}")
-    return TITLES[lang]
+    return localise(TITLES, lang)
 
 
 def evaluation_figure(report: Any, lang: str = "en") -> go.Figure:

@@ -49,6 +49,13 @@ def model_limits(config: Any) -> ModelLimits:
                        is_vlm=hasattr(config, "vision_config"))
 
 
+def limits_of(path: str) -> ModelLimits:
+    """Limits of a model folder or Hub id from its config.json alone (sliders before loading)."""
+    from transformers import AutoConfig
+
+    return model_limits(AutoConfig.from_pretrained(path, trust_remote_code=False))
+
+
 class _FirstLineStop:
     """Stop each row once its answer has a line break after some text (per-row done flags)."""
 
@@ -162,23 +169,6 @@ class Explorer:
     def _decode(self, ids: list[int], first_line: bool) -> str:
         text = self.tokenizer.decode(ids, skip_special_tokens=True).strip()
         return text.split("\n", 1)[0].strip() if first_line else text
-
-    @torch.no_grad()
-    def generate_rows(self, enc: Encoded, names: list[str], scale: float = 1.0,
-                      max_new_tokens: int = 64) -> list[list[int]]:
-        """Greedy continuations of ONE input for several models at once (one mixed batch)."""
-        if not 1 <= int(max_new_tokens) <= MAX_NEW_TOKENS:
-            raise ValueError(f"max_new_tokens: must be 1 … {MAX_NEW_TOKENS}, got {max_new_tokens}")
-        start = int(enc.inputs["input_ids"].shape[1])
-        with self._lock:
-            out = self._generate(_repeat(enc.inputs, len(names)), names, max_new_tokens,
-                                 check_scale(scale), first_line=False)
-        stop = {self.tokenizer.pad_token_id, self.tokenizer.eos_token_id}
-        rows = []
-        for row in out[:, start:].tolist():
-            cut = next((i for i, t in enumerate(row) if t in stop), len(row))
-            rows.append(row[:cut])
-        return rows
 
     @torch.no_grad()
     def batch_answers(self, prompts: list[str], names: list[str], images: list[Any] | None = None,

@@ -39,26 +39,58 @@ SEED_COLUMNS = {"ru": ["конфиг", "персонаж", "роль", "до д�
 
 DEFAULT_MAX_NEW_TOKENS = 24
 QUESTIONS_PER_BATCH = 8
-TEXT = {
-    "ru": {"improved": "улучшение", "unchanged": "без изменений", "degraded": "деградация",
-           "reference": "база", "hallucinates": "галлюцинирует", "of": "из", "target": "целевой",
-           "control": "контрольный", "role": "роль", "character": "персонаж", "total": "итого",
-           "question": "вопрос", "model": "модель", "answer": "ответ", "correct": "верно",
-           "others": "назван другой персонаж", "yes": "да", "no": "нет",
-           "progress": "{done} из {total} ответов, прошло {elapsed:.0f} с, осталось ≈ {eta:.0f} с"},
-    "en": {"improved": "improved", "unchanged": "unchanged", "degraded": "degraded",
-           "reference": "base", "hallucinates": "hallucinates", "of": "of", "target": "target",
-           "control": "control", "role": "role", "character": "character", "total": "total",
-           "question": "question", "model": "model", "answer": "answer", "correct": "correct",
-           "others": "names another character", "yes": "yes", "no": "no",
-           "progress": "{done} of {total} answers, {elapsed:.0f} s elapsed, ≈ {eta:.0f} s left"},
+LANGS = ("en", "ru")
+TEXT = {  # key: (English, Russian)
+    "improved": ("improved",
+        "улучшение"),
+    "unchanged": ("unchanged",
+        "без изменений"),
+    "degraded": ("degraded",
+        "деградация"),
+    "reference": ("base",
+        "база"),
+    "hallucinates": ("hallucinates",
+        "галлюцинирует"),
+    "of": ("of",
+        "из"),
+    "target": ("target",
+        "целевой"),
+    "control": ("control",
+        "контрольный"),
+    "role": ("role",
+        "роль"),
+    "character": ("character",
+        "персонаж"),
+    "total": ("total",
+        "итого"),
+    "question": ("question",
+        "вопрос"),
+    "model": ("model",
+        "модель"),
+    "answer": ("answer",
+        "ответ"),
+    "correct": ("correct",
+        "верно"),
+    "others": ("names another character",
+        "назван другой персонаж"),
+    "yes": ("yes",
+        "да"),
+    "no": ("no",
+        "нет"),
+    "progress": ("{done} of {total} answers, {elapsed:.0f} s elapsed, ≈ {eta:.0f} s left",
+        "{done} из {total} ответов, прошло {elapsed:.0f} с, осталось ≈ {eta:.0f} с"),
 }
 
 
+def localise(strings: dict[str, tuple[str, str]], lang: str) -> dict[str, str]:
+    """One language's column of a key → (English, Russian) table."""
+    if lang not in LANGS:
+        raise ValueError(f"lang: must be one of {list(LANGS)}, got {lang!r}")
+    return {key: pair[LANGS.index(lang)] for key, pair in strings.items()}
+
+
 def _t(lang: str) -> dict[str, str]:
-    if lang not in TEXT:
-        raise ValueError(f"lang: must be one of {sorted(TEXT)}, got {lang!r}")
-    return TEXT[lang]
+    return localise(TEXT, lang)
 
 
 def _fold(text: str) -> str:
