@@ -5,6 +5,8 @@ Loads the offline Gemma 3 270M with every shipped adapter attached to the one mo
 the characters × models table as markdown, then one JSON line. Run:
 
     python -m comparison.explorer_eval [--questions FILE] [--csv OUT.csv] [--answers OUT.csv] [--lang ru] [--threads 1]
+    python -m comparison.explorer_eval --model Qwen/Qwen2.5-VL-3B-Instruct --questions images.jsonl \
+        --adapter lora_v2=path/to/lora_v2 --adapter lora_v1=path/to/lora_v1   # a GPU Space
 """
 from __future__ import annotations
 
@@ -25,12 +27,18 @@ def markdown(table) -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from comparison.base_encoder import cache_dir
     from comparison.explorer import add_config_adapters, load_explorer
+    from comparison.explorer.adapter_io import adapter_folder
     from comparison.explorer.evaluate import DEFAULT_MAX_NEW_TOKENS, evaluate
     from comparison.explorer.questions import load_questions
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=Path, default=None)
+    parser.add_argument("--questions", type=Path, default=None, help="jsonl (default examples/cartoon_eval.jsonl)")
+    parser.add_argument("--model", default="offline",
+                        help="offline (Gemma 3 270M + shipped adapters), a folder or a Hub id")
+    parser.add_argument("--adapter", action="append", default=[], metavar="NAME=PATH",
+                        help="one more adapter (folder, .zip or Hub id) on the one model; repeatable")
     parser.add_argument("--csv", type=Path, default=None)
     parser.add_argument("--answers", type=Path, default=None)
     parser.add_argument("--lang", default="en", choices=["en", "ru"])
@@ -44,8 +52,13 @@ def main(argv: list[str] | None = None) -> dict:
         torch.set_num_threads(args.threads)
     questions = load_questions(args.questions)
     start = time.perf_counter()
-    explorer = load_explorer("offline")
+    explorer = load_explorer(args.model, adapter_spec=None if args.model == "offline" else "none")
     add_config_adapters(explorer)
+    for item in args.adapter:
+        name, _, spec = item.partition("=")
+        if not name or not spec:
+            parser.error(f"--adapter: write NAME=PATH, got {item!r}")
+        explorer.add_adapter(name, adapter_folder(spec, cache_dir() / "uploads"), spec)
     load = time.perf_counter() - start
     report = evaluate(explorer, questions, max_new_tokens=args.max_new_tokens,
                       progress=lambda p: print(p.text(args.lang), file=sys.stderr, flush=True))
