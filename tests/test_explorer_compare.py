@@ -45,7 +45,10 @@ def test_limits_follow_the_model_and_bad_ranges_fail_before_any_work(explorers, 
 def test_one_report_from_the_fewest_passes(explorers) -> None:
     trained, _ = explorers
     report = trained.compare(CompareRequest(PROMPT, max_new_tokens=4, keywords=("Гена", "Колобок"),
-                                            context="Чебурашка это друг Гена .", layer=0, head=1, top_k=4))
+                                            context="Чебурашка это друг Гена .", layer=0, head=1, top_k=4),
+                              lang="ru")
+    assert report.keywords["token"].iloc[0] == "(конец вопроса)"
+    assert any(w in report.prompt_vs_lora.verdict for w in ("Промпт", "Адаптер"))
     assert report.passes == {"generate": 2, "forward": 2, "context_forward": 1}
     assert set(report.answers) == {"base", "lora"}
     # the key words follow the answer the user sees (the LoRA's), one step per token + the prompt end

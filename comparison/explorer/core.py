@@ -143,11 +143,12 @@ class Explorer:
     def limits(self) -> ModelLimits:
         return model_limits(self.model.config)
 
-    def compare(self, request: Any) -> Any:
-        """One click of the explorer: see `comparison.explorer.compare.run_compare`."""
+    def compare(self, request: Any, lang: str = "en") -> Any:
+        """One click of the explorer (CompareRequest → CompareReport; verdict and key-word
+        labels in `lang`): see `comparison.explorer.compare.run_compare`."""
         from comparison.explorer.compare import run_compare
 
-        return run_compare(self, request)
+        return run_compare(self, request, lang)
 
     def _generate(self, inputs: dict[str, torch.Tensor], names: list[str], max_new_tokens: int,
                   scale: float, first_line: bool) -> torch.Tensor:
