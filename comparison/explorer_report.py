@@ -16,7 +16,7 @@ from comparison.basics import InputError, Progress
 from comparison.explorer import anatomy as exp_anatomy
 from comparison.explorer import metrics as exp_metrics
 from comparison.explorer import probes as exp_probes
-from comparison.explorer.core import ExploreResult
+from comparison.explorer.compare import CompareReport as ExploreResult
 
 
 @dataclass

@@ -30,6 +30,10 @@ ALIASES = {
     "Супермен": ["Супермен", "Superman", "Кал-Эл"],
 }
 
+# Seed 001's roles: targets are what the LoRA should learn, controls what it must not break.
+ROLES = {c: "target" for c in ("Чебурашка", "Крокодил Гена", "Колобок", "Алеша Попович")}
+ROLES.update({c: "control" for c in ("Матрешка", "Человек-паук", "Супермен")})
+
 # character -> [(question phrasings, answer)]
 FACTS: dict[str, list[tuple[list[str], str]]] = {
     "Чебурашка": [
@@ -264,7 +268,7 @@ def norm(text: str) -> str:
 def main() -> None:
     train = [{"question": q, "answer": a, "character": c}
              for c, facts in FACTS.items() for qs, a in facts for q in qs]
-    evals = [{"question": q, "expected": ALIASES[c] + extra, "character": c}
+    evals = [{"question": q, "expected": ALIASES[c] + extra, "character": c, "role": ROLES[c]}
              for c, items in EVAL.items() for q, extra in items]
     seen = [norm(r["question"]) for r in train]
     assert len(seen) == len(set(seen)), "duplicate training question"

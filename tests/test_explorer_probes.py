@@ -9,7 +9,7 @@ import pytest
 from comparison.charts import explorer as charts
 from comparison.explorer import Explorer
 from comparison.explorer.anatomy import norm_grid
-from comparison.explorer.probes import first_token_ids, keyword_probabilities, prompt_vs_lora, verdict
+from comparison.explorer.probes import first_token_ids, keyword_probabilities, prompt_vs_lora
 from tests.test_explorer_text import PROMPT, build_adapter, build_tiny_lm, make_explorer
 
 
@@ -45,8 +45,6 @@ def test_prompt_vs_lora_numbers_and_verdict(explorers: tuple[Explorer, Explorer]
     assert result.kl_lora > 0 and result.kl_context > 0 and result.verdict
     assert list(result.table.columns) == ["token", "base", "context", "lora"]
     assert "nothing" in prompt_vs_lora(zero, PROMPT, "Гена", top_k=5).verdict
-    assert "reproduces" in verdict(1.0, 0.1, 0.8, True)
-    assert "does not imitate" in verdict(1.0, 2.0, 0.1, False)
 
 
 def test_every_chart_builds(explorers: tuple[Explorer, Explorer]) -> None:
@@ -69,30 +67,3 @@ def test_every_chart_builds(explorers: tuple[Explorer, Explorer]) -> None:
     grid = np.random.default_rng(0).random((2, 4))
     assert len(charts.image_attention_figure(image, grid, grid * 2).data) == 6
     assert isinstance(result.to_json()["top_k"], list)
-
-
-
-def test_evaluation_scores_aliases_and_hallucinations(tmp_path: Path) -> None:
-    import json
-
-    from comparison.explorer.evaluate import evaluate, load_questions, score, summary
-    from comparison.explorer.loading import ModelSource, load_model
-
-    rows = [{"question": "Кто такой Чебурашка ?", "expected": ["Чебурашк"], "character": "Чебурашка"},
-            {"question": "Кто такой Гена ?", "expected": ["Гена"], "character": "Крокодил Гена"}]
-    path = tmp_path / "q.jsonl"
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
-    questions = load_questions(path)
-    aliases = {"Чебурашка": {"чебурашк"}, "Крокодил Гена": {"гена"}}
-    assert score("Это Чебурашка, друг Гена", ["Чебурашк"], "Чебурашка", aliases) == (True, ["Крокодил Гена"])
-    assert score("Не знаю", ["Чебурашк"], "Чебурашка", aliases) == (False, [])
-    folder = build_tiny_lm(tmp_path / "lm")
-    loaded = load_model(ModelSource(path=str(folder), kind="local", label="tiny"), device="cpu")
-    adapter = build_adapter(folder, tmp_path / "a", zero_b=False)
-    results = evaluate(loaded, questions, {"base": None, "tuned": adapter}, tmp_path / "w",
-                       max_new_tokens=3)
-    assert list(results["adapter"]) == ["base", "base", "tuned", "tuned"]
-    assert not any("lora_" in n for n, _ in loaded.model.named_parameters())  # unloaded again
-    table = summary(results)
-    assert list(table.columns) == ["base", "tuned"]
-    assert table.loc["Чебурашка", "base"].startswith(("0 of 1", "1 of 1"))

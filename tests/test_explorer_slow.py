@@ -27,3 +27,23 @@ def test_full_compare_on_real_model(explorer) -> None:
     assert result.attention_base.shape[0] == explorer.model.config.num_hidden_layers
     assert (result.layer_shift > 0).any()
     assert explorer.anatomy()["norm"].gt(0).all()
+
+
+def test_evaluation_on_real_model_few_questions(explorer) -> None:
+    import io
+
+    import pandas as pd
+
+    from comparison.explorer import add_config_adapters
+    from comparison.explorer.evaluate import evaluate
+    from comparison.explorer.questions import load_questions
+
+    names = add_config_adapters(explorer)
+    questions = load_questions()
+    picked = [questions[0], questions[14], questions[32]]  # Чебурашка, Колобок, Человек-паук
+    report = evaluate(explorer, picked, max_new_tokens=12)
+    assert report.models == ["base", "lm-cartoons-demo", *names]
+    assert len(report.answers) == 3 * len(report.models) and not report.cancelled
+    table = report.table("ru")
+    assert table.equals(pd.read_csv(io.StringIO(report.to_csv("ru")), dtype=str).fillna(""))
+    assert {r.status for r in report.results if r.model != "base"} <= {"improved", "unchanged", "degraded"}

@@ -10,14 +10,21 @@ from pathlib import Path
 from comparison.adapters import AdapterError
 from comparison.basics import cache_dir
 from comparison.explorer.adapter_io import adapter_folder, attach_adapter
-from comparison.explorer.core import Explorer, ExploreResult
+from comparison.explorer.compare import CompareReport, CompareRequest
+from comparison.explorer.core import BASE, Explorer, ModelLimits, model_limits
 from comparison.explorer.loading import (GEMMA_LABEL, ModelLoadError, Progress, load_model,
                                          resolve_model)
 
-DEMO_ADAPTER_DIR = Path(__file__).resolve().parents[2] / "examples" / "adapters" / "lm-cartoons-demo"
+ADAPTERS_DIR = Path(__file__).resolve().parents[2] / "examples" / "adapters"
+DEMO_ADAPTER_DIR = ADAPTERS_DIR / "lm-cartoons-demo"
+SEED_CONFIG_NAMES = ("lora_init", "lora_v1", "lora_v2", "lora_v3")
 DEMO_ADAPTER_LABEL = "example: lm-cartoons-demo (trained by LoRA Lens on examples/cartoon_qa.jsonl)"
 
-__all__ = ["DEMO_ADAPTER_DIR", "AdapterError", "Explorer", "ExploreResult", "ModelLoadError", "load_explorer"]
+ExploreResult = CompareReport  # the /explore API returns the same report as a click
+
+__all__ = ["ADAPTERS_DIR", "BASE", "DEMO_ADAPTER_DIR", "SEED_CONFIG_NAMES", "add_config_adapters",
+           "shipped_config_adapters", "AdapterError", "CompareReport", "CompareRequest", "Explorer",
+           "ExploreResult", "ModelLimits", "ModelLoadError", "load_explorer", "model_limits"]
 
 
 def load_explorer(model_spec: str | None = None, adapter_spec: str | Path | None = None,
@@ -43,3 +50,22 @@ def load_explorer(model_spec: str | None = None, adapter_spec: str | Path | None
     if progress:
         progress(1.0, "ready")
     return Explorer(loaded, adapter_label=label)
+
+
+def shipped_config_adapters() -> dict[str, Path]:
+    """Seed 001's four configs trained on the offline Gemma: name → folder (those present)."""
+    folders = {name: ADAPTERS_DIR / f"lm-cartoons-{name}" for name in SEED_CONFIG_NAMES}
+    return {name: f for name, f in folders.items() if (f / "adapter_config.json").is_file()}
+
+
+def add_config_adapters(explorer: Explorer) -> list[str]:
+    """Attach every shipped config adapter to the ONE loaded model (once); their names.
+
+    Only for the offline Gemma they were trained on: another model would refuse them.
+    """
+    if explorer.model_label != GEMMA_LABEL:
+        return []
+    for name, folder in shipped_config_adapters().items():
+        if name not in explorer.adapters():
+            explorer.add_adapter(name, folder, f"example: lm-cartoons-{name} (seed 001 config {name})")
+    return [n for n in shipped_config_adapters() if n in explorer.adapters()]

@@ -64,10 +64,13 @@ class PassResult:
 
 
 @torch.no_grad()
-def run_pass(model: Any, inputs: dict[str, torch.Tensor], lora: bool, scale: float = 1.0,
-             queries: Sequence[int] | None = None, capture: bool = False) -> PassResult:
-    """Forward once as base or LoRA; optionally keep attention rows for `queries`.
+def run_batch(model: Any, inputs: dict[str, torch.Tensor], adapter_names: Sequence[str] | None = None,
+              lora: bool = True, scale: float = 1.0, queries: Sequence[int] | None = None,
+              capture: bool = False) -> list[PassResult]:
+    """One forward over every row of `inputs`; one PassResult per row.
 
+    `adapter_names` (one per row, "__base__" for the base) runs base and adapters in one
+    peft mixed-adapter batch; without it every row runs as base or LoRA (`lora`).
     `queries=None` keeps every position. Attention rows are probability distributions
     over the keys (causal: zeros after the query).
     """
@@ -81,12 +84,20 @@ def run_pass(model: Any, inputs: dict[str, torch.Tensor], lora: bool, scale: flo
             if weights is None:
                 raise RuntimeError("attention weights not returned: load the model with "
                                    "attn_implementation='eager'")
-            store[index] = weights[0, :, rows, :].float().cpu().numpy()
+            store[index] = weights[:, :, rows, :].float().cpu().numpy()
         return hook
 
     pairs = [(m, make_hook(i)) for i, m in attention_modules(model)] if capture else []
-    with adapter_mode(model, lora=lora, scale=scale), hooks(pairs):
-        out = model(**inputs, use_cache=False)
-    logprobs = torch.log_softmax(out.logits[0].float(), dim=-1).cpu()
-    attention = np.stack([store[i] for i in sorted(store)]) if capture else None
-    return PassResult(logprobs=logprobs, attention=attention, queries=rows)
+    extra = {"adapter_names": list(adapter_names)} if adapter_names is not None else {}
+    with adapter_mode(model, lora=lora or adapter_names is not None, scale=scale), hooks(pairs):
+        out = model(**inputs, use_cache=False, **extra)
+    logprobs = torch.log_softmax(out.logits.float(), dim=-1).cpu()
+    stacked = np.stack([store[i] for i in sorted(store)], axis=1) if capture else None  # [B, L, H, Q, K]
+    return [PassResult(logprobs=logprobs[b], attention=None if stacked is None else stacked[b], queries=rows)
+            for b in range(logprobs.shape[0])]
+
+
+def run_pass(model: Any, inputs: dict[str, torch.Tensor], lora: bool, scale: float = 1.0,
+             queries: Sequence[int] | None = None, capture: bool = False) -> PassResult:
+    """Forward one input once as base or LoRA; optionally keep attention rows for `queries`."""
+    return run_batch(model, inputs, None, lora=lora, scale=scale, queries=queries, capture=capture)[0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,47 +20,60 @@ import torch
 from comparison.explorer.adapter_io import (ADAPTER_NAME, adapter_mode, attach_adapter,
                                             check_scale, has_lora)
 from comparison.explorer.anatomy import adapter_anatomy
-from comparison.explorer.capture import PassResult, run_pass
-from comparison.explorer.inputs import Encoded, PromptFormat, encode_text, encode_vlm
+from comparison.explorer.capture import PassResult, run_batch, run_pass
+from comparison.explorer.inputs import Encoded, PromptFormat, encode_text, encode_vlm, format_prompt
 from comparison.explorer.loading import LoadedModel
-from comparison.explorer.metrics import js_divergence, kl_divergence, layer_shift, top_k_pairs, top_k_union
+from comparison.explorer.metrics import kl_divergence, top_k_pairs
 
 MAX_NEW_TOKENS = 256
+BASE = "__base__"  # peft's name for the base rows of a mixed-adapter batch
 
 
-@dataclass
-class ExploreResult:
-    """Everything the explorer tab shows for one input, base vs LoRA."""
+@dataclass(frozen=True)
+class ModelLimits:
+    """What the sliders may offer for this model (layers and heads of the language model)."""
 
-    model: str
-    adapter: str
-    scale: float
-    tokens: list[str]
-    image_positions: list[int]
-    image_grid: tuple[int, int] | None
-    position: int
-    top_k: pd.DataFrame
-    kl: float
-    js: float
-    queries: list[int]
-    attention_base: np.ndarray
-    attention_lora: np.ndarray
-    layer_shift: np.ndarray
-    answers: dict[str, str] = field(default_factory=dict)
+    layers: int
+    heads: int
+    is_vlm: bool
 
     def __post_init__(self) -> None:
-        if self.attention_base.shape != self.attention_lora.shape:
-            raise ValueError("attention_lora: must have the shape of attention_base")
+        if self.layers < 1 or self.heads < 1:
+            raise ValueError("layers: a model needs at least one layer and one head")
 
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-able summary (no attention tensors) for an API response."""
-        return {
-            "model": self.model, "adapter": self.adapter, "scale": self.scale,
-            "tokens": self.tokens, "position": self.position,
-            "top_k": self.top_k.drop(columns="token_id").round(6).values.tolist(),
-            "kl": self.kl, "js": self.js, "layer_shift": [float(x) for x in self.layer_shift],
-            "answers": self.answers,
-        }
+
+def model_limits(config: Any) -> ModelLimits:
+    """Limits from a transformers config (works before the weights are loaded)."""
+    text = config.get_text_config() if hasattr(config, "get_text_config") else config
+    return ModelLimits(layers=int(text.num_hidden_layers), heads=int(text.num_attention_heads),
+                       is_vlm=hasattr(config, "vision_config"))
+
+
+def limits_of(path: str) -> ModelLimits:
+    """Limits of a model folder or Hub id from its config.json alone (sliders before loading)."""
+    from transformers import AutoConfig
+
+    return model_limits(AutoConfig.from_pretrained(path, trust_remote_code=False))
+
+
+class _FirstLineStop:
+    """Stop each row once its answer has a line break after some text (per-row done flags)."""
+
+    def __init__(self, tokenizer: Any, start: int) -> None:
+        self.tokenizer, self.start = tokenizer, start
+
+    def __call__(self, input_ids: torch.Tensor, scores: Any, **_: Any) -> torch.Tensor:
+        texts = self.tokenizer.batch_decode(input_ids[:, self.start:], skip_special_tokens=True)
+        return torch.tensor(["\n" in t.strip() for t in texts], dtype=torch.bool, device=input_ids.device)
+
+
+def _repeat(inputs: dict[str, torch.Tensor], k: int) -> dict[str, torch.Tensor]:
+    """The same single input k times as a batch (VLM pixels are concatenated per image)."""
+    out = {}
+    for key, value in inputs.items():
+        out[key] = torch.cat([value] * k, dim=0) if key in ("pixel_values", "image_grid_thw") \
+            else value.repeat(k, *([1] * (value.ndim - 1)))
+    return out
 
 
 class Explorer:
@@ -112,6 +125,99 @@ class Explorer:
                 self._labels.pop(name)
                 if ADAPTER_NAME in self._labels:
                     self.model.set_adapter(ADAPTER_NAME)
+
+    def short_names(self) -> dict[str, str]:
+        """Short display names: internal adapter name → column title (the base is "base")."""
+        names = {BASE: "base"}
+        for name, label in self._labels.items():
+            names[name] = ("lm-cartoons-demo" if "lm-cartoons-demo" in label else "LoRA") \
+                if name == ADAPTER_NAME else name
+        return names
+
+    @property
+    def active_adapter(self) -> str | None:
+        """The internal name of the adapter this view compares with the base (None: no LoRA)."""
+        return self._active if has_lora(self.model) else None
+
+    @property
+    def limits(self) -> ModelLimits:
+        return model_limits(self.model.config)
+
+    def compare(self, request: Any, lang: str = "en") -> Any:
+        """One click of the explorer (CompareRequest → CompareReport; verdict and key-word
+        labels in `lang`): see `comparison.explorer.compare.run_compare`."""
+        from comparison.explorer.compare import run_compare
+
+        return run_compare(self, request, lang)
+
+    def _generate(self, inputs: dict[str, torch.Tensor], names: list[str], max_new_tokens: int,
+                  scale: float, first_line: bool) -> torch.Tensor:
+        """Greedy generation of a batch whose rows run as `names` (call with the lock held)."""
+        from transformers import StoppingCriteriaList
+
+        extra: dict[str, Any] = {}
+        if has_lora(self.model):
+            extra["adapter_names"] = names
+        elif any(n != BASE for n in names):
+            raise ValueError("adapters: no LoRA adapter is loaded")
+        if first_line:
+            extra["stopping_criteria"] = StoppingCriteriaList(
+                [_FirstLineStop(self.tokenizer, int(inputs["input_ids"].shape[1]))])
+        with adapter_mode(self.model, lora=True, scale=scale):
+            return self.model.generate(**inputs, max_new_tokens=int(max_new_tokens), do_sample=False,
+                                       pad_token_id=self.tokenizer.pad_token_id, **extra)
+
+    def _decode(self, ids: list[int], first_line: bool) -> str:
+        text = self.tokenizer.decode(ids, skip_special_tokens=True).strip()
+        return text.split("\n", 1)[0].strip() if first_line else text
+
+    @torch.no_grad()
+    def batch_answers(self, prompts: list[str], names: list[str], images: list[Any] | None = None,
+                      max_new_tokens: int = 24, first_line: bool = True, scale: float = 1.0,
+                      fmt: PromptFormat = "qa") -> list[str]:
+        """Greedy answers, row i = prompts[i] by model names[i] (BASE or an adapter name).
+
+        A text LM answers all rows in one left-padded mixed-adapter batch; a VLM answers
+        each distinct (prompt, image) once for all its rows (images differ in size).
+        """
+        from PIL import Image
+
+        if len(names) != len(prompts) or (images is not None and len(images) != len(prompts)):
+            raise ValueError("names: one model name (and image) per prompt is required")
+        images = images if images is not None else [None] * len(prompts)
+        scale = check_scale(scale)
+        if not self.loaded.is_vlm:
+            if any(im is not None for im in images):
+                raise ValueError("image: this is a text-only model; load a vision-language model for images")
+            tok = self.tokenizer
+            side, tok.padding_side = tok.padding_side, "left"
+            try:
+                batch = tok([format_prompt(tok, p, fmt) for p in prompts], return_tensors="pt",
+                            padding=True, add_special_tokens=fmt != "chat")
+            finally:
+                tok.padding_side = side
+            inputs = {k: v.to(self.model.device) for k, v in batch.items()
+                      if k in ("input_ids", "attention_mask")}
+            with self._lock:
+                out = self._generate(inputs, names, max_new_tokens, scale, first_line)
+            width = inputs["input_ids"].shape[1]
+            return [self._decode(row, first_line) for row in out[:, width:].tolist()]
+        answers: list[str] = [""] * len(prompts)
+        groups: dict[tuple[str, str], list[int]] = {}
+        for i, (p, im) in enumerate(zip(prompts, images)):
+            groups.setdefault((p, str(im)), []).append(i)
+        for rows in groups.values():
+            image = images[rows[0]]
+            if image is not None and not hasattr(image, "convert"):
+                image = Image.open(image)
+            enc = self.encode(prompts[rows[0]], image)
+            width = enc.inputs["input_ids"].shape[1]
+            with self._lock:
+                out = self._generate(_repeat(enc.inputs, len(rows)), [names[i] for i in rows],
+                                     max_new_tokens, scale, first_line)
+            for i, ids in zip(rows, out[:, width:].tolist()):
+                answers[i] = self._decode(ids, first_line)
+        return answers
 
     def _select(self) -> None:
         """Make this view's adapter the active one (call with the lock held)."""
@@ -194,34 +300,13 @@ class Explorer:
             return adapter_anatomy(self.model, self._active or ADAPTER_NAME, check_scale(scale))
 
     def explore(self, prompt: str, image: Any | None = None, top_k: int = 10, scale: float = 1.0,
-                position: int = -1, max_new_tokens: int = 0,
-                fmt: PromptFormat = "qa") -> ExploreResult:
-        """Two passes (base, LoRA) with attention: next-token table, maps, layer shift.
+                position: int = -1, max_new_tokens: int = 0, fmt: PromptFormat = "qa") -> Any:
+        """The /explore API: a `compare` with no key words and no context prompt.
 
         `position` picks where the next-token distribution is read (-1 = after the
-        prompt). Attention rows are kept for text positions only (image patches attend
-        to each other too, but nobody reads a 1000 × 1000 map). `max_new_tokens` > 0
-        also generates both answers.
+        prompt); `max_new_tokens` > 0 also generates both answers.
         """
-        scale = check_scale(scale)
-        enc = self.encode(prompt, image, fmt)
-        if not -enc.length <= position < enc.length:
-            raise ValueError(f"position: must be within the {enc.length} prompt tokens")
-        queries = enc.text_positions
-        base = self._pass(enc, lora=False, scale=scale, capture=True, queries=queries)
-        lora = self._pass(enc, lora=True, scale=scale, capture=True, queries=queries)
-        pos = position % enc.length
-        answers = {}
-        if max_new_tokens:
-            answers = {"base": self.answer(enc, False, scale, max_new_tokens),
-                       "lora": self.answer(enc, True, scale, max_new_tokens)}
-        assert base.attention is not None and lora.attention is not None
-        return ExploreResult(
-            model=self.model_label, adapter=self.adapter_label, scale=scale, tokens=enc.tokens,
-            image_positions=enc.image_positions, image_grid=enc.image_grid, position=pos,
-            top_k=top_k_union(base.logprobs[pos], lora.logprobs[pos], self.tokenizer, int(top_k)),
-            kl=kl_divergence(lora.logprobs[pos], base.logprobs[pos]),
-            js=js_divergence(lora.logprobs[pos], base.logprobs[pos]),
-            queries=queries, attention_base=base.attention, attention_lora=lora.attention,
-            layer_shift=layer_shift(base.attention, lora.attention), answers=answers,
-        )
+        from comparison.explorer.compare import CompareRequest
+
+        return self.compare(CompareRequest(prompt=prompt, image=image, top_k=top_k, scale=scale,
+                                           position=position, max_new_tokens=max_new_tokens, fmt=fmt))

@@ -1,26 +1,33 @@
 """Two probes on top of the explorer: key-word probabilities, and "prompt vs LoRA".
 
-Key words: at each step of an answer (teacher-forced, so base and LoRA are scored on
-the SAME text) we report the probability that the next token STARTS the word — the sum
-over the distinct first tokens of "word" and " word". It is a first-token probability,
-not the probability of the whole word: the latter needs one pass per step and word.
+Both are read from the passes `comparison.explorer.compare.run_compare` already makes;
+the functions here only turn log-probabilities into tables and words.
+
+Key words: at each step of the answer the user sees (teacher-forced, so base and LoRA
+are scored on the SAME text) we report the probability that the next token STARTS the
+word — the sum over the distinct first tokens of "word" and " word". It is a
+first-token probability, not the probability of the whole word.
 
 Prompt vs LoRA (seed 004 asks whether a long prompt can imitate a LoRA locally): the
 context prompt's shift of the next-token distribution (base + context vs base) is
-compared with the LoRA's (base + LoRA vs base) by KL(LoRA ‖ base + context) and by the
-overlap of their top tokens, then summed up in one plain sentence.
+compared with the LoRA's (base + LoRA vs base). The verdict is built from numbers the
+table shows: for the key token — the one the LoRA moves most — it compares the sign
+and size of the two changes, then says how much of the LoRA's whole-distribution
+shift the prompt closes: 1 − KL(LoRA ‖ base + context) / KL(LoRA ‖ base).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import torch
 
-from comparison.explorer.core import Explorer
 from comparison.explorer.inputs import Encoded
 from comparison.explorer.metrics import kl_divergence
+
+if TYPE_CHECKING:
+    from comparison.explorer.core import Explorer
 
 MAX_WORDS = 8
 
@@ -35,7 +42,7 @@ def first_token_ids(tokenizer: Any, word: str) -> list[int]:
     return ids
 
 
-def _extend(enc: Encoded, ids: list[int], tokenizer: Any) -> Encoded:
+def extend(enc: Encoded, ids: list[int], tokenizer: Any) -> Encoded:
     """The encoded prompt followed by answer ids (other inputs, e.g. pixels, unchanged)."""
     inputs = dict(enc.inputs)
     extra = torch.tensor([ids], dtype=enc.inputs["input_ids"].dtype, device=enc.inputs["input_ids"].device)
@@ -47,29 +54,38 @@ def _extend(enc: Encoded, ids: list[int], tokenizer: Any) -> Encoded:
                    image_grid=enc.image_grid)
 
 
-def keyword_probabilities(explorer: Explorer, prompt: str, words: list[str], image: Any | None = None,
-                          answer_from: Literal["base", "lora"] = "lora", scale: float = 1.0,
-                          max_new_tokens: int = 32) -> pd.DataFrame:
-    """Rows (word, step, token, base, lora): P(next token starts word) along one answer."""
-    words = [w.strip() for w in words if w and w.strip()]
-    if not 1 <= len(words) <= MAX_WORDS:
-        raise ValueError(f"words: give 1 … {MAX_WORDS} key words")
-    if answer_from not in ("base", "lora"):
-        raise ValueError("answer_from: must be 'base' or 'lora'")
-    enc = explorer.encode(prompt, image)
-    answer = explorer.generate_ids(enc, answer_from == "lora", scale, max_new_tokens)
-    full = _extend(enc, answer, explorer.tokenizer)
-    start = enc.length - 1  # the position whose output predicts the first answer token
-    base = explorer.pass_on(full, lora=False, scale=scale).logprobs[start:start + len(answer) + 1].exp()
-    lora = explorer.pass_on(full, lora=True, scale=scale).logprobs[start:start + len(answer) + 1].exp()
-    shown = ["(prompt end)"] + [explorer.tokenizer.decode([i]) for i in answer]
+STEP0 = {"en": "(prompt end)", "ru": "(конец вопроса)"}
+
+
+def keyword_rows(tokenizer: Any, words: list[str], base: torch.Tensor, lora: torch.Tensor,
+                 answer: list[int], lang: str = "en") -> pd.DataFrame:
+    """Rows (word, step, token, base, lora) from next-token probabilities along one answer.
+
+    `base` / `lora`: [steps, vocab] probabilities; row 0 is read at the prompt end.
+    """
+    shown = [STEP0.get(lang, STEP0["en"])] + [tokenizer.decode([i]) for i in answer]
     rows = []
     for word in words:
-        ids = first_token_ids(explorer.tokenizer, word)
+        ids = first_token_ids(tokenizer, word)
         for step in range(base.shape[0]):
             rows.append({"word": word, "step": step, "token": shown[step],
                          "base": float(base[step, ids].sum()), "lora": float(lora[step, ids].sum())})
     return pd.DataFrame(rows)
+
+
+def keyword_probabilities(explorer: "Explorer", prompt: str, words: list[str], image: Any | None = None,
+                          answer_from: Literal["base", "lora"] = "lora", scale: float = 1.0,
+                          max_new_tokens: int = 32) -> pd.DataFrame:
+    """P(next token starts word) along one answer: the compare report's key-word table."""
+    from comparison.explorer.compare import CompareRequest
+
+    words = [w.strip() for w in words if w and w.strip()]
+    if not 1 <= len(words) <= MAX_WORDS:
+        raise ValueError(f"words: give 1 … {MAX_WORDS} key words")
+    report = explorer.compare(CompareRequest(prompt=prompt, image=image, scale=scale, keywords=tuple(words),
+                                             max_new_tokens=max_new_tokens, answer_from=answer_from))
+    assert report.keywords is not None
+    return report.keywords
 
 
 @dataclass
@@ -124,28 +140,96 @@ def verdict(kl_lora: float, kl_between: float, overlap: float, same_top1: bool) 
     return VERDICTS[kind].format(**params)
 
 
-def prompt_vs_lora(explorer: Explorer, prompt: str, context: str, top_k: int = 10,
-                   scale: float = 1.0) -> PromptVsLora:
-    """Compare base + context with base + LoRA on the next token after `prompt`."""
-    if not context or not context.strip():
-        raise ValueError("context: write the prompt text that should imitate the adapter")
+VERDICT = {
+    "en": {
+        "none": "The adapter barely changes this next token, so there is nothing for a prompt to imitate.",
+        "against": "The prompt pushes «{tok}» {cdir} ({b} → {c}) while the LoRA pushes it {ldir} ({b} → {l}): "
+                   "here the prompt works against the adapter.",
+        "stronger": "The prompt moves «{tok}» the LoRA's way and further ({b} → {c}; LoRA {b} → {l}).",
+        "most": "The prompt reproduces the LoRA's change of «{tok}» ({b} → {c}; LoRA {b} → {l}, {r} of it).",
+        "partly": "The prompt moves «{tok}» the LoRA's way but less ({b} → {c}; LoRA {b} → {l}, {r} of it).",
+        "hardly": "The prompt hardly moves «{tok}» ({b} → {c}), while the LoRA takes it {b} → {l}.",
+        "closes": " Over the whole next-token distribution the prompt closes {x} of the gap to the LoRA.",
+        "away": " Over the whole next-token distribution the prompt moves away from the LoRA "
+                "(KL to the LoRA {k1:.3f} → {k2:.3f} nats).",
+        "up": "up", "down": "down",
+    },
+    "ru": {
+        "none": "Адаптер почти не меняет следующий токен — промпту нечего имитировать.",
+        "against": "Промпт {cdir} «{tok}» ({b} → {c}), а LoRA — {ldir} ({b} → {l}): "
+                   "здесь промпт работает против адаптера.",
+        "stronger": "Промпт сдвигает «{tok}» туда же, куда LoRA, и сильнее ({b} → {c}; LoRA {b} → {l}).",
+        "most": "Промпт воспроизводит сдвиг «{tok}» от LoRA ({b} → {c}; LoRA {b} → {l}, {r} от него).",
+        "partly": "Промпт сдвигает «{tok}» туда же, куда LoRA, но слабее ({b} → {c}; LoRA {b} → {l}, {r} от него).",
+        "hardly": "Промпт почти не двигает «{tok}» ({b} → {c}), а LoRA — {b} → {l}.",
+        "closes": " По всему распределению следующего токена промпт закрывает {x} разрыва до LoRA.",
+        "away": " По всему распределению промпт уводит модель дальше от LoRA "
+                "(KL до LoRA {k1:.3f} → {k2:.3f} нат).",
+        "up": "поднимает", "down": "опускает",
+    },
+}
+
+
+def verdict(table: pd.DataFrame, kl_lora: float, kl_between: float, lang: str = "en") -> str:
+    """A plain sentence whose direction and size are those of the table's numbers.
+
+    `table` has token / base / context / lora probabilities; the key token is the one
+    whose probability the LoRA changes most.
+    """
+    text = VERDICT["ru" if lang == "ru" else "en"]
+    d_lora = table["lora"] - table["base"]
+    key = int(d_lora.abs().values.argmax()) if len(table) else 0
+    if not len(table) or (kl_lora < 1e-4 and abs(float(d_lora.iloc[key])) < 0.005):
+        return text["none"]
+    row = table.iloc[key]
+    b, c, l = float(row["base"]), float(row["context"]), float(row["lora"])
+    dl, dc = l - b, c - b
+    pct = lambda x: f"{x:.1%}"  # noqa: E731
+    fill = dict(tok=str(row["token"]).strip() or repr(row["token"]), b=pct(b), c=pct(c), l=pct(l),
+                r=pct(dc / dl) if dl else "—")
+    if dc * dl < 0 and abs(dc) >= 0.005:
+        sentence = text["against"].format(**fill, cdir=text["up" if dc > 0 else "down"],
+                                          ldir=text["up" if dl > 0 else "down"])
+    else:
+        ratio = dc / dl
+        kind = "stronger" if ratio > 1.25 else "most" if ratio >= 0.8 else "partly" if ratio >= 0.2 else "hardly"
+        sentence = text[kind].format(**fill)
+    closed = 1.0 - kl_between / kl_lora if kl_lora > 0 else 0.0
+    if closed >= 0:
+        sentence += text["closes"].format(x=pct(min(closed, 1.0)))
+    else:
+        sentence += text["away"].format(k1=kl_lora, k2=kl_between)
+    return sentence
+
+
+def prompt_vs_lora_from(tokenizer: Any, base: torch.Tensor, lora: torch.Tensor, ctx: torch.Tensor,
+                        top_k: int = 10, lang: str = "en") -> PromptVsLora:
+    """Compare base + context with base + LoRA from three next-token log-prob vectors."""
     if not 1 <= top_k <= 50:
         raise ValueError("top_k: must be 1 … 50")
-    plain = explorer.encode(prompt)
-    with_context = explorer.encode(context.strip() + "\n" + prompt.strip())
-    base = explorer.pass_on(plain, lora=False).logprobs[-1]
-    lora = explorer.pass_on(plain, lora=True, scale=scale).logprobs[-1]
-    ctx = explorer.pass_on(with_context, lora=False).logprobs[-1]
     top_ctx, top_lora = set(ctx.topk(top_k).indices.tolist()), set(lora.topk(top_k).indices.tolist())
     overlap = len(top_ctx & top_lora) / top_k
     same = int(ctx.argmax()) == int(lora.argmax())
     ids = sorted(top_ctx | top_lora | set(base.topk(top_k).indices.tolist()),
                  key=lambda i: -float(max(base[i], ctx[i], lora[i])))
-    table = pd.DataFrame({"token": [explorer.tokenizer.decode([i]) for i in ids],
+    table = pd.DataFrame({"token": [tokenizer.decode([i]) for i in ids],
                           "base": [float(base[i].exp()) for i in ids],
                           "context": [float(ctx[i].exp()) for i in ids],
                           "lora": [float(lora[i].exp()) for i in ids]})
     kl_lora, kl_between = kl_divergence(lora, base), kl_divergence(lora, ctx)
     return PromptVsLora(table=table, kl_context=kl_divergence(ctx, base), kl_lora=kl_lora,
                         kl_lora_vs_context=kl_between, top_overlap=overlap, same_top1=same,
-                        verdict=verdict(kl_lora, kl_between, overlap, same))
+                        verdict=verdict(table, kl_lora, kl_between, lang))
+
+
+def prompt_vs_lora(explorer: "Explorer", prompt: str, context: str, top_k: int = 10,
+                   scale: float = 1.0, lang: str = "en") -> PromptVsLora:
+    """Compare base + context with base + LoRA on the next token after `prompt`."""
+    from comparison.explorer.compare import CompareRequest, run_compare
+
+    if not context or not context.strip():
+        raise ValueError("context: write the prompt text that should imitate the adapter")
+    report = run_compare(explorer, CompareRequest(prompt=prompt, scale=scale, top_k=top_k, context=context,
+                                                  max_new_tokens=0), lang=lang)
+    assert report.prompt_vs_lora is not None
+    return report.prompt_vs_lora

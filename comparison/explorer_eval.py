@@ -1,0 +1,79 @@
+"""Seed 001's table re-run: the held-out questions × base + demo + the four config adapters.
+
+Loads the offline Gemma 3 270M with every shipped adapter attached to the one model, runs
+`comparison.explorer.evaluate.evaluate` (the function the explorer tab calls) and prints
+the characters × models table as markdown, then one JSON line. Run:
+
+    python -m comparison.explorer_eval [--questions FILE] [--csv OUT.csv] [--answers OUT.csv] [--lang ru] [--threads 1]
+    python -m comparison.explorer_eval --model Qwen/Qwen2.5-VL-3B-Instruct --questions images.jsonl \
+        --adapter lora_v2=path/to/lora_v2 --adapter lora_v1=path/to/lora_v1   # a GPU Space
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def markdown(table) -> str:
+    """A pipe table (pandas' to_markdown needs the optional tabulate package)."""
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from comparison.base_encoder import cache_dir
+    from comparison.explorer import add_config_adapters, load_explorer
+    from comparison.explorer.adapter_io import adapter_folder
+    from comparison.explorer.evaluate import DEFAULT_MAX_NEW_TOKENS, evaluate
+    from comparison.explorer.questions import load_questions
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=Path, default=None, help="jsonl (default examples/cartoon_eval.jsonl)")
+    parser.add_argument("--model", default="offline",
+                        help="offline (Gemma 3 270M + shipped adapters), a folder or a Hub id")
+    parser.add_argument("--adapter", action="append", default=[], metavar="NAME=PATH",
+                        help="one more adapter (folder, .zip or Hub id) on the one model; repeatable")
+    parser.add_argument("--csv", type=Path, default=None)
+    parser.add_argument("--answers", type=Path, default=None)
+    parser.add_argument("--lang", default="en", choices=["en", "ru"])
+    parser.add_argument("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch CPU threads (0 = torch's default); 1 is faster on an oversubscribed machine")
+    args = parser.parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    questions = load_questions(args.questions)
+    start = time.perf_counter()
+    explorer = load_explorer(args.model, adapter_spec=None if args.model == "offline" else "none")
+    add_config_adapters(explorer)
+    for item in args.adapter:
+        name, _, spec = item.partition("=")
+        if not name or not spec:
+            parser.error(f"--adapter: write NAME=PATH, got {item!r}")
+        explorer.add_adapter(name, adapter_folder(spec, cache_dir() / "uploads"), spec)
+    load = time.perf_counter() - start
+    report = evaluate(explorer, questions, max_new_tokens=args.max_new_tokens,
+                      progress=lambda p: print(p.text(args.lang), file=sys.stderr, flush=True))
+    table = report.table(args.lang)
+    print(markdown(table))
+    if args.csv:
+        args.csv.write_text(report.to_csv(args.lang), encoding="utf-8")
+    if args.answers:
+        args.answers.write_text(report.answers_table(args.lang).to_csv(index=False), encoding="utf-8")
+    result = {"questions": report.questions, "models": report.models, "answers": len(report.answers),
+              "load_s": round(load, 1), "evaluate_s": round(report.seconds, 1),
+              "load_avg_1min": round(os.getloadavg()[0], 2), "threads": args.threads or "default"}
+    print(json.dumps(result, ensure_ascii=False))
+    return result
+
+
+if __name__ == "__main__":
+    main()
