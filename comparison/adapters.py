@@ -24,7 +24,11 @@ from comparison.basics import (DEFAULT_HUB_ADAPTER, HUB_ID_RE, POOLINGS, PREFIX_
                                LensError)
 from comparison.hub import hub_reachable
 
-SHIPPED_ADAPTER_DIR = Path(__file__).resolve().parent.parent / "examples" / "adapters" / "e5-products-tsdae"
+EXAMPLE_ADAPTERS = Path(__file__).resolve().parent.parent / "examples" / "adapters"
+SHIPPED_ADAPTER_DIR = EXAMPLE_ADAPTERS / "e5-products-contrastive"
+"""The offline default: contrastive objective, measured best on held-out matching."""
+REPORT_ADAPTER_DIR = EXAMPLE_ADAPTERS / "e5-products-tsdae"
+"""A second example: the source report's TSDAE method (matches worse; kept to show it)."""
 CONFIG_NAME = "adapter_config.json"
 WEIGHTS_NAME = "adapter_model.safetensors"
 LOG_NAME = "training_log.json"
@@ -104,8 +108,16 @@ def default_adapter() -> tuple[str, str] | None:
     if hub_reachable():
         return DEFAULT_HUB_ADAPTER, f"Hub: {DEFAULT_HUB_ADAPTER}"
     if (SHIPPED_ADAPTER_DIR / CONFIG_NAME).is_file():
-        return str(SHIPPED_ADAPTER_DIR), "example: e5-products-tsdae (trained by LoRA Lens on examples/)"
+        return str(SHIPPED_ADAPTER_DIR), "example: e5-products-contrastive (trained by LoRA Lens on examples/)"
     return None
+
+
+def extra_examples() -> list[tuple[str, str, str]]:
+    """(name, path, label) of the further shipped examples every session may pick."""
+    if (REPORT_ADAPTER_DIR / CONFIG_NAME).is_file():
+        return [("example_tsdae", str(REPORT_ADAPTER_DIR),
+                 "example: e5-products-tsdae (the report's TSDAE method, trained by LoRA Lens on examples/)")]
+    return []
 
 
 def find_adapter_folder(root: Path) -> Path:

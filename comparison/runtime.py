@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from comparison.adapters import default_adapter
+from comparison.adapters import default_adapter, extra_examples
 from comparison.base_encoder import BaseSource, resolve_base
 from comparison.basics import LensError, Progress
 from comparison.embeddings import DualEncoder
@@ -177,6 +177,9 @@ class EncoderService(SharedModel[DualEncoder]):
             path, label = found
             encoder.add_adapter(DEFAULT_ADAPTER, path, label)
             self._default_label = label
+        if "LORA_LENS_ADAPTER" not in os.environ:
+            for name, path, label in extra_examples():
+                encoder.add_adapter(name, path, label)
         return encoder
 
     def default_name(self) -> str | None:
@@ -206,11 +209,13 @@ class EncoderService(SharedModel[DualEncoder]):
         if enc is None:
             return []
         default = [(enc.adapters[DEFAULT_ADAPTER].label, DEFAULT_ADAPTER)] if self.default_name() else []
-        return default + [(enc.adapters[n].label, n) for n in self.owned(session) if n in enc.adapters]
+        shared = [(enc.adapters[n].label, n) for n, _, _ in extra_examples() if n in enc.adapters]
+        return default + shared + [(enc.adapters[n].label, n) for n in self.owned(session) if n in enc.adapters]
 
     def can_use(self, session: str, name: str | None) -> bool:
         """True when `name` is the default adapter or one of the session's own."""
-        return name in (None, "", DEFAULT_ADAPTER) or self.owns(session, name)
+        shared = {n for n, _, _ in extra_examples()}
+        return name in (None, "", DEFAULT_ADAPTER) or name in shared or self.owns(session, name)
 
 
 def _load_explorer(progress: Progress | None) -> Any:

@@ -54,6 +54,6 @@ def test_every_setting_preset_and_status_is_worded() -> None:
 
 
 def test_package_labels_are_localized_but_keep_model_names() -> None:
-    label = "example: e5-products-tsdae (trained by LoRA Lens on examples/)"
-    assert localize_label(label, "ru") == "пример: e5-products-tsdae (обучен в LoRA Lens на examples/)"
+    label = "example: e5-products-contrastive (trained by LoRA Lens on examples/)"
+    assert localize_label(label, "ru") == "пример: e5-products-contrastive (обучен в LoRA Lens на examples/)"
     assert localize_label(label, "en") == label

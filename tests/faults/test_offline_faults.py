@@ -58,7 +58,7 @@ def test_unreachable_hub_gives_the_labelled_offline_defaults(hub_down, monkeypat
     src = base_mod.resolve_base()
     assert src is offline and "offline" in src.label.lower()
     path, label = default_adapter()
-    assert Path(path).name == "e5-products-tsdae" and label.startswith("example:")
+    assert Path(path).name == "e5-products-contrastive" and label.startswith("example:")
 
 
 def test_no_4bit_backend_falls_back_to_labelled_plain_lora(tiny_encoder: Path, tmp_path: Path,
