@@ -39,6 +39,18 @@ def write_log(out_dir: Path, log: dict[str, Any]) -> None:
                                                encoding="utf-8")
 
 
+def _objective_text(cfg: dict[str, Any]) -> str:
+    """One paragraph on what the objective taught, for a reader of the card."""
+    tsdae = (f"TSDAE: encode a text with {cfg['deletion_ratio']:.0%} of its words deleted and "
+             "reconstruct the original from the sentence vector (the decoder is discarded).")
+    contrastive = ("Contrastive: two identity-keeping rewrites of a title are pulled together, "
+                   "and its nearest corpus neighbour whose numbers or model words differ is pushed "
+                   f"apart (InfoNCE, temperature {cfg.get('temperature', 0.05)}, anchor to the base "
+                   f"{cfg.get('anchor_weight', 0.0)}).")
+    return {"tsdae": tsdae, "contrastive": contrastive}.get(
+        cfg.get("objective", "tsdae"), f"{contrastive} {tsdae}")
+
+
 def write_card(out_dir: Path, log: dict[str, Any], metrics: pd.DataFrame | None = None) -> None:
     """README.md in the Hub's model-card layout (YAML header + sections)."""
     cfg = log["config"]
@@ -48,18 +60,17 @@ def write_card(out_dir: Path, log: dict[str, Any], metrics: pd.DataFrame | None 
     dev = log.get("dev_metrics") or {}
     dev_note = (f" (labelled dev set `{dev['dev_set']}`, never trained on; base and adapter "
                 "scored from one loaded model)") if dev.get("dev_set") else ""
+    objective = cfg.get("objective", "tsdae")
     text = f"""---
 base_model: {log['base_model']}
 library_name: peft
-tags: [lora, tsdae, sentence-embeddings, lora-lens]
+tags: [lora, {objective.replace('+', ', ')}, sentence-embeddings, lora-lens]
 ---
 
-# LoRA adapter for `{log['base_model']}` (TSDAE)
+# LoRA adapter for `{log['base_model']}` ({objective})
 
-Trained with LoRA Lens (`python -m tuning train`), unsupervised TSDAE objective: encode a
-text with {cfg['deletion_ratio']:.0%} of its words deleted, reconstruct the original from
-the sentence vector. Only the LoRA weights are stored; the decoder used in training is
-discarded.
+Trained with LoRA Lens (`python -m tuning train`) on unlabelled texts. {_objective_text(cfg)}
+Only the LoRA weights are stored.
 
 - **Mode:** {log['mode_label']}
 - **Status:** {log['status']} after {log['steps']} of {log['total_steps']} steps

@@ -66,18 +66,28 @@ class TrainResult:
     message: str = ""
 
 
-def training_threads() -> int:
-    """Torch threads for training: 1 when the machine is oversubscribed, else torch's default.
+def training_threads(sample_s: float = 0.3) -> int:
+    """Torch threads for training: 1 when OTHER processes keep a core busy, else torch's default.
 
     Measured here: on 2 cores with a load average of ~5, OpenMP threads spin-wait for each
     other and a 2-thread forward is ~10x slower than a 1-thread one (3.6-5.7 s vs 0.53 s).
+    The 1-minute load average is the wrong signal for that: it still counts the app's own
+    previous training for a minute after it ended, so the next in-app run fell to 1 thread
+    on an idle Space (the in-app vs CLI gap of issue #8). A short sample of the CPU time used
+    by other processes (system-wide minus this process) sees only real contention.
     LORA_LENS_TRAIN_THREADS overrides the choice.
     """
     env = os.environ.get("LORA_LENS_TRAIN_THREADS", "").strip()
     if env.isdigit() and int(env) > 0:
         return int(env)
+    import psutil
+
     cores = os.cpu_count() or 1
-    return 1 if os.getloadavg()[0] >= cores else torch.get_num_threads()
+    me = psutil.Process()
+    me.cpu_percent(None)
+    system = psutil.cpu_percent(interval=sample_s) / 100 * cores  # busy cores, all processes
+    others = max(system - me.cpu_percent(None) / 100, 0.0)
+    return 1 if others >= 0.75 * (cores - 1) and cores > 1 else torch.get_num_threads()
 
 
 def _check_out_dir(out_dir: Path) -> None:
