@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--base", default=None)
     ev.add_argument("--prefix", default="query: ")
     ev.add_argument("--pooling", default="mean")
+    ev.add_argument("--scale", type=float, nargs="+", default=[1.0],
+                    help="adapter strength(s) to score, e.g. --scale 0.5 0.75 1 (default: 1)")
     return parser
 
 
@@ -103,7 +105,8 @@ def main(args: argparse.Namespace) -> int:
     if args.command == "eval":
         from tuning.evaluate import evaluate
 
-        frame = evaluate(_base_path(args.base), args.adapter, args.dev, args.prefix, args.pooling)
+        frame = evaluate(_base_path(args.base), args.adapter, args.dev, args.prefix, args.pooling,
+                         tuple(args.scale))
         print(frame.round(4).to_string())
         return 0
     from tuning.card import write_card

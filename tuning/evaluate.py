@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 from peft import PeftModel
+from peft.helpers import rescale_adapter_scale
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from comparison.retrieval import METRICS, dev_metrics, group_metrics, pair_metrics, read_dev
@@ -29,8 +30,9 @@ def score(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, dev: pd.Da
 
 def evaluate(model_dir_or_encoder: str | Path | tuple[PreTrainedModel, PreTrainedTokenizerBase],
              adapter_dir: str | Path | None, dev_csv: str | Path, prefix: str = "query: ",
-             pooling: str = "mean") -> pd.DataFrame:
-    """Rows 'base' and (with an adapter) 'base + adapter', columns METRICS; index = model."""
+             pooling: str = "mean", scales: tuple[float, ...] = (1.0,)) -> pd.DataFrame:
+    """Rows 'base' and (with an adapter) 'base + adapter' (or 'base + adapter ×s' for each
+    strength in `scales`, WiSE-FT style), columns METRICS; index = model."""
     if isinstance(model_dir_or_encoder, tuple):
         model, tokenizer = model_dir_or_encoder
     else:
@@ -43,7 +45,10 @@ def evaluate(model_dir_or_encoder: str | Path | tuple[PreTrainedModel, PreTraine
         tuned = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=False)
         with tuned.disable_adapter():
             rows["base"] = score(tuned, tokenizer, dev, prefix, pooling)
-        rows["base + adapter"] = score(tuned, tokenizer, dev, prefix, pooling)
+        for scale in scales:
+            name = "base + adapter" if tuple(scales) == (1.0,) else f"base + adapter ×{scale:g}"
+            with rescale_adapter_scale(tuned, scale):
+                rows[name] = score(tuned, tokenizer, dev, prefix, pooling)
         tuned.unload()  # leave the caller's model as it was given
     frame = pd.DataFrame.from_dict(rows, orient="index")[METRICS]
     frame.index.name = "model"
