@@ -13,6 +13,7 @@ from comparison.charts import training as training_charts
 from tuning import runner
 from tuning.config import OBJECTIVES, PRESETS, UI_FIELDS, TrainConfig, ui_defaults
 from tuning.data import preview as corpus_preview
+from tuning.encodings import OFFERED_ENCODINGS
 from tuning.model import PLAIN_OFF_LABEL, QLORA_LABEL
 from tuning.noise import delete_words
 from tuning.plan import RunPlan, plan_run
@@ -106,8 +107,9 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
             c["corpus"] = L(gr.File(label=t("corpus", lang), elem_id="corpus-file",
                                     file_types=[".txt", ".csv", ".tsv", ".xlsx", ".jsonl", ".parquet"]), "corpus")
             c["text_col"] = L(gr.Dropdown([], label=t("text_column", lang), allow_custom_value=False), "text_column")
-            c["encoding"] = L(gr.Dropdown([(t("enc_auto", lang), AUTO)], value=AUTO, label=t("encoding", lang),
-                                          info=t("encoding_info", lang), interactive=False,
+            c["encoding"] = L(gr.Dropdown([(t("enc_auto", lang), AUTO), *OFFERED_ENCODINGS], value=AUTO,
+                                          label=t("encoding", lang), info=t("encoding_info", lang),
+                                          allow_custom_value=True, interactive=False,
                                           elem_id="corpus-encoding"), "encoding")
             L(c["encoding"], "encoding_info", "info")
             c["preview_md"] = gr.Markdown(elem_id="corpus-preview")
