@@ -15,6 +15,7 @@ import pandas as pd
 
 from comparison.basics import DEFAULT_PREFIX, InputError, clean_text, parse_prefix
 from comparison.embeddings import DualEncoder
+from comparison.matching import PairTally, judge_pairs, list_retrieval, tally
 
 MAX_LIST = 200
 MAX_PAIRS = 100
@@ -71,6 +72,23 @@ def score_pairs(
         "text_a": a, "text_b": b, "base": base_cos.astype(float),
         "tuned": tuned_cos.astype(float), "delta": (tuned_cos - base_cos).astype(float),
     })
+
+
+@dataclass
+class PairReport:
+    """The pairs view: scores plus `same` / `right_way` per row, and how many moved the right way."""
+
+    frame: pd.DataFrame
+    tally: PairTally
+
+
+def compare_pairs(enc: DualEncoder, pairs: list[tuple[str, str]], same: list[object] | None = None,
+                  prefix: str = DEFAULT_PREFIX, adapter: str | None = None,
+                  scale: float = 1.0) -> PairReport:
+    """The pairs view's one entry point: `score_pairs`, judged against optional "same product?"
+    labels (a same-product pair should move up, a different-product pair down)."""
+    judged = judge_pairs(score_pairs(enc, pairs, prefix, adapter, scale), list(same or []))
+    return PairReport(judged, tally(judged))
 
 
 @dataclass
@@ -196,10 +214,14 @@ class ListReport:
     matrices: SimilarityMatrices
     summary: dict[str, float | int]
     points: pd.DataFrame
+    retrieval: pd.DataFrame | None = None
+    """Base vs tuned Recall@1 / MRR / AUC of finding a same-category text (None: no groups)."""
 
 
 def compare_list(enc: DualEncoder, texts: list[str], prefix: str = DEFAULT_PREFIX,
-                 adapter: str | None = None, categories: list[str] | None = None) -> ListReport:
-    """The list view's one entry point: matrices, summary and map of 2..MAX_LIST texts."""
-    m = similarity_matrices(enc, texts, prefix, adapter, categories)
-    return ListReport(m, summary(m), project_2d(m))
+                 adapter: str | None = None, categories: list[str] | None = None,
+                 scale: float = 1.0) -> ListReport:
+    """The list view's one entry point: matrices, summary, map and (with categories)
+    retrieval of 2..MAX_LIST texts, the adapter at strength `scale`."""
+    m = similarity_matrices(enc, texts, prefix, adapter, categories, scale)
+    return ListReport(m, summary(m), project_2d(m), list_retrieval(m.emb_base, m.emb_tuned, m.categories))

@@ -189,18 +189,21 @@ def check_heldout_disjoint() -> None:
         assert not train & held, f"{cat.name}: held-out models also in train: {sorted(train & held)[:3]}"
 
 
-PAIRS = [  # seed 000's three pairs first, in its order; then look-alikes and paraphrases
-    ("Смартфон Apple iPhone", "Телефон Apple iPhone"),
-    ("Телефон Apple iPhone", "Кофемашина Nespresso"),
-    ("Наушники Xiaomi", "Умные часы Samsung"),
-    ("Смартфон Apple iPhone 15 128 ГБ черный", "Телефон Айфон 15 128гб Black"),
-    ("Смартфон Apple iPhone 15 128 ГБ", "Смартфон Apple iPhone 15 Pro 128 ГБ"),
-    ("Чайник электрический Polaris 1.7 л", "Чайник электрический Polaris 1.2 л"),
-    ("Кроссовки мужские Nike Air Force 1", "Кроссовки женские Nike Air Force 1"),
-    ("Робот-пылесос Xiaomi с влажной уборкой", "Пылесос робот Сяоми моющий"),
-    ("Корм сухой для собак Royal Canin 3 кг", "Корм сухой для кошек Royal Canin 3 кг"),
-    ("Шины зимние Nokian Hakkapeliitta 10 205/55 R16", "Шины летние Nokian Hakka Green 3 205/55 R16"),
-    ("Книга Булгаков «Мастер и Маргарита»", "Мастер и Маргарита | Михаил Булгаков, твердый переплет"),
+PAIRS = [  # seed 000's three pairs first, in its order; then look-alikes and paraphrases.
+    # The third field, "same product?", follows the catalog's identity rule: the same product
+    # only when the model and every identity attribute (memory, volume, gender, animal, size,
+    # cover…) agree; colour, word order, transliteration and seller filler do not count.
+    ("Смартфон Apple iPhone", "Телефон Apple iPhone", "yes"),
+    ("Телефон Apple iPhone", "Кофемашина Nespresso", "no"),
+    ("Наушники Xiaomi", "Умные часы Samsung", "no"),
+    ("Смартфон Apple iPhone 15 128 ГБ черный", "Телефон Айфон 15 128гб Black", "yes"),
+    ("Смартфон Apple iPhone 15 128 ГБ", "Смартфон Apple iPhone 15 Pro 128 ГБ", "no"),
+    ("Чайник электрический Polaris 1.7 л", "Чайник электрический Polaris 1.2 л", "no"),
+    ("Кроссовки мужские Nike Air Force 1", "Кроссовки женские Nike Air Force 1", "no"),
+    ("Робот-пылесос Xiaomi с влажной уборкой", "Пылесос робот Сяоми моющий", "yes"),
+    ("Корм сухой для собак Royal Canin 3 кг", "Корм сухой для кошек Royal Canin 3 кг", "no"),
+    ("Шины зимние Nokian Hakkapeliitta 10 205/55 R16", "Шины летние Nokian Hakka Green 3 205/55 R16", "no"),
+    ("Книга Булгаков «Мастер и Маргарита»", "Мастер и Маргарита | Михаил Булгаков, твердый переплет", "yes"),
 ]
 
 LIST_DEMO = {
@@ -244,7 +247,7 @@ def main() -> None:
               encoding="cp1251", delimiter=";", lineterminator="\r\n")
     write_csv(HERE / "dev_pairs.csv", ["query", "positive", "hard_negative", "category"],
               [[r["query"], r["positive"], r["hard_negative"], r["category"]] for r in dev])
-    write_csv(HERE / "pairs.csv", ["text_a", "text_b"], PAIRS)
+    write_csv(HERE / "pairs.csv", ["text_a", "text_b", "same"], PAIRS)
     write_csv(HERE / "list_demo.csv", ["text", "category"],
               [(t, c) for c, titles in LIST_DEMO.items() for t in titles])
     print(f"corpus {len(corpus)} titles / {len({c for _, c in corpus})} categories; "

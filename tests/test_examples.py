@@ -77,6 +77,8 @@ def test_pairs_start_with_seed_000_and_list_demo_has_six_categories() -> None:
                          ("Телефон Apple iPhone", "Кофемашина Nespresso"),
                          ("Наушники Xiaomi", "Умные часы Samsung")]
     assert 8 <= len(pairs) <= 15
+    same = [r["same"] for r in read_csv("pairs.csv")]
+    assert set(same) == {"yes", "no"} and same[:3] == ["yes", "no", "no"]
     demo = read_csv("list_demo.csv")
     assert list(demo[0]) == ["text", "category"] and 20 <= len(demo) <= 30
     assert len({r["category"] for r in demo}) == 6

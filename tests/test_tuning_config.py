@@ -47,10 +47,13 @@ def test_from_dict_tolerates_ui_strings() -> None:
             TrainConfig.from_dict(bad)
 
 
-def test_presets_are_valid_and_include_seed_kit() -> None:
-    assert "seed_kit" in PRESETS
-    kit = TrainConfig.from_dict(PRESETS["seed_kit"])
-    assert (kit.r, kit.lora_alpha, kit.lora_dropout) == (16, 32.0, 0.1)
+def test_presets_are_valid_default_is_the_cli_default_and_report_is_tsdae() -> None:
+    assert list(PRESETS) == ["matching", "fast_cpu", "report_tsdae"]
+    assert TrainConfig.from_dict(PRESETS["matching"]) == TrainConfig()
+    assert TrainConfig.from_dict(PRESETS["fast_cpu"]) == TrainConfig(use_4bit=False)
+    kit = TrainConfig.from_dict(PRESETS["report_tsdae"])
+    assert (kit.objective, kit.r, kit.lora_alpha, kit.lora_dropout) == ("tsdae", 16, 32.0, 0.1)
+    assert (kit.learning_rate, kit.epochs, kit.batch_size, kit.max_length) == (2e-4, 1, 16, 64)
     for values in PRESETS.values():
         TrainConfig.from_dict(values)
 
@@ -123,8 +126,9 @@ def test_ui_values_zero_means_no_limit_and_integral_floats_are_ints() -> None:
     from tuning.config import ui_defaults
 
     values = ui_defaults("fast_cpu")
-    assert values["max_steps"] == 0 and values["time_budget_s"] == 600.0
-    cfg = TrainConfig.from_ui({**values, "max_steps": 0, "r": 8.0, "time_budget_s": 0})
-    assert cfg.max_steps is None and cfg.time_budget_s is None and cfg.r == 8
+    assert values["max_steps"] == 0 and values["time_budget_s"] == 0 and values["epochs"] == 0
+    assert TrainConfig.from_ui(values) == TrainConfig(use_4bit=False)  # 0 epochs = auto
+    cfg = TrainConfig.from_ui({**values, "max_steps": 0, "r": 8.0, "time_budget_s": 600})
+    assert cfg.max_steps is None and cfg.time_budget_s == 600.0 and cfg.r == 8 and cfg.epochs is None
     with pytest.raises(ValueError, match="r"):
         TrainConfig.from_ui({"r": 8.5})

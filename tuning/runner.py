@@ -35,9 +35,9 @@ class TrainingReport:
 
 
 def start(queue: TrainingQueue, session: str, corpus_file: Path, text_column: str | None,
-          cfg: TrainConfig, base_path: str, out_dir: Path) -> Job:
-    """Load and check the corpus, then queue the job (errors raise here)."""
-    corpus = load_corpus(Path(corpus_file), text_column or None)
+          cfg: TrainConfig, base_path: str, out_dir: Path, encoding: str | None = None) -> Job:
+    """Load and check the corpus (in `encoding`, else detected), then queue the job (errors raise here)."""
+    corpus = load_corpus(Path(corpus_file), text_column or None, encoding=encoding or None)
     return queue.submit(session, cfg, corpus.texts, base_path, out_dir)
 
 
@@ -64,7 +64,7 @@ def follow(queue: TrainingQueue, job: Job, poll_s: float = 0.7) -> Iterator[Trai
 
 def run(queue: TrainingQueue, session: str, corpus_file: Path, text_column: str | None,
         cfg: TrainConfig, base_path: str, out_dir: Path,
-        poll_s: float = 0.7) -> Iterator[TrainingReport]:
+        poll_s: float = 0.7, encoding: str | None = None) -> Iterator[TrainingReport]:
     """`start` then `follow`: the whole run as one stream (bad input raises on the first step)."""
-    job = start(queue, session, corpus_file, text_column, cfg, base_path, out_dir)
+    job = start(queue, session, corpus_file, text_column, cfg, base_path, out_dir, encoding)
     yield from follow(queue, job, poll_s)

@@ -62,9 +62,75 @@ TEXT: dict[str, dict[str, str]] = {
     "csv": {"ru": "Скачать CSV", "en": "Download CSV"},
     "examples": {"ru": "Примеры", "en": "Examples"},
     "summary_pairs": {
-        "ru": "Средний косинус по парам: база **{base:.4f}** → с адаптером **{tuned:.4f}**",
-        "en": "Mean cosine over pairs: base **{base:.4f}** → with adapter **{tuned:.4f}**",
+        "ru": "Средний косинус по парам (метрика исходного отчёта): база **{base:.4f}** → с адаптером **{tuned:.4f}**",
+        "en": "Mean cosine over pairs (the source report's metric): base **{base:.4f}** → with adapter **{tuned:.4f}**",
     },
+    "summary_pairs_base": {
+        "ru": "Средний косинус по парам: **{base:.4f}** (адаптер не выбран)",
+        "en": "Mean cosine over pairs: **{base:.4f}** (no adapter selected)",
+    },
+    "cosine_note": {
+        "ru": ("Ниже — не значит лучше: косинусы e5 по устройству модели лежат в 0,7–1,0, "
+               "важен только порядок (тот же товар ближе, чем другой)."),
+        "en": ("Lower is not better by itself: e5's cosines sit in 0.7–1.0 by design, and only "
+               "their order matters (the same product closer than a different one)."),
+    },
+    "tally": {"ru": "**{k} из {n} {pairs_word} {moved_word} в нужную сторону** (✓ — одинаковые товары "
+                    "сблизились, разные — разошлись)",
+              "en": "**{k} of {n} {pairs_word} {moved_word} the right way** (✓: the same product moved "
+                    "closer, different products apart)"},
+    "tally_none": {"ru": "Заполните колонку «Один товар?» (да / нет), и для каждой пары будет видно, "
+                         "сдвинул ли её адаптер в нужную сторону.",
+                   "en": "Fill in 'Same product?' (yes / no) to see whether the adapter moved each pair "
+                         "the right way."},
+    "yes": {"ru": "да", "en": "yes"},
+    "no": {"ru": "нет", "en": "no"},
+    "scale_info": {"ru": "0 — базовая модель, 1 — как обучено, 2 — вдвое сильнее",
+                   "en": "0 = the base model, 1 = as trained, 2 = twice as strong"},
+    "list_retrieval": {"ru": "**Поиск по категориям** (для каждого названия — ближайшее из той же категории?)",
+                       "en": "**Retrieval by category** (is each title's nearest neighbour from its category?)"},
+    "vl_recall@1": {"ru": "Ближайшее название из той же категории: {b} → {t} названий",
+                    "en": "Nearest title from the same category: {b} → {t} of titles"},
+    "vl_mrr": {"ru": "Средний обратный ранг (MRR, 1 — всегда первое): {b} → {t}",
+               "en": "Mean reciprocal rank (MRR, 1 = always first): {b} → {t}"},
+    "vl_hard_neg_auc": {"ru": "Пары из одной категории ближе, чем из разных (AUC): {b} → {t}",
+                        "en": "Same-category pairs closer than cross-category ones (AUC): {b} → {t}"},
+    "vl_mean_cosine": {"ru": "Средний косинус (метрика отчёта): {b} → {t}",
+                       "en": "Mean cosine (the report's metric): {b} → {t}"},
+    "vm_recall@1": {"ru": "Находит тот же товар первым: {b} → {t} запросов",
+                    "en": "Finds the same product first: {b} → {t} of queries"},
+    "vm_mrr": {"ru": "Насколько высоко стоит тот же товар (MRR, 1 — всегда первым): {b} → {t}",
+               "en": "How high the same product ranks (MRR, 1 = always first): {b} → {t}"},
+    "vm_hard_neg_auc": {"ru": "Ставит тот же товар выше похожего другого (AUC): {b} → {t}",
+                        "en": "Ranks the same product above a look-alike (AUC): {b} → {t}"},
+    "vm_mean_cosine": {"ru": "Средний косинус (метрика исходного отчёта): {b} → {t}",
+                       "en": "Mean cosine (the source report's metric): {b} → {t}"},
+    "pct": {"ru": "{v} %", "en": "{v}%"},
+    "dir_up": {"ru": "больше — лучше", "en": "higher is better"},
+    "dir_none": {"ru": "ни рост, ни падение сами по себе не значат «лучше»",
+                 "en": "neither up nor down means better by itself"},
+    "better_true": {"ru": "✓ стало лучше", "en": "✓ improved"},
+    "better_false": {"ru": "✗ стало хуже", "en": "✗ got worse"},
+    "better_none": {"ru": "= не изменилось", "en": "= unchanged"},
+    "helped_true": {"ru": "**Итог: адаптер помог** — тот же товар находится чаще и ставится выше похожих.",
+                    "en": "**Verdict: the adapter helped** — it finds the same product more often and ranks it "
+                          "above look-alikes."},
+    "helped_false": {"ru": "**Итог: адаптер не помог** — хотя бы одна из главных метрик ухудшилась.",
+                     "en": "**Verdict: the adapter did not help** — at least one of the main metrics got worse."},
+    "helped_none": {"ru": "**Итог: разницы нет** — главные метрики почти не изменились.",
+                    "en": "**Verdict: no clear difference** — the main metrics barely changed."},
+    "eval_help": {"ru": ("Оценивает адаптер, выбранный выше (по умолчанию, загруженный или обученный — "
+                         "«Использовать во вкладке «Сходство»»), с выбранной силой."),
+                  "en": ("Scores the adapter selected above (the default, an upload or a trained one — "
+                         "'Use in the Similarity tab') at the chosen strength.")},
+    "eval_on": {"ru": "Файл **{file}**, сила адаптера **{scale}**:", "en": "File **{file}**, adapter strength **{scale}**:"},
+    "eval_no_adapter": {"ru": "Выберите адаптер: без него сравнивать не с чем.",
+                        "en": "Select an adapter: without one there is nothing to compare."},
+    "sweep_run": {"ru": "Подобрать силу 0…1,5", "en": "Sweep strength 0…1.5"},
+    "sweep_best": {"ru": "Лучшая сила на этих данных: **{best}** (тот же товар первым: {r}, AUC {a}). "
+                         "Поставьте её ползунком «Сила адаптера».",
+                   "en": "Best strength on this data: **{best}** (same product first: {r}, AUC {a}). "
+                         "Set it with the 'Adapter strength' slider."},
     "summary_list": {
         "ru": ("Средний косинус по всем парам (метрика отчёта): база **{base:.4f}** → "
                "с адаптером **{tuned:.4f}**"),
@@ -77,14 +143,16 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "tab_train": {"ru": "Обучение", "en": "Training"},
     "train_help": {
-        "ru": ("Загрузите свои тексты (txt, csv, tsv, xlsx, jsonl, parquet; utf-8 или cp1251). "
-               "Адаптер учится **TSDAE**: из каждого текста удаляется ~60 % слов, а модель учится "
-               "восстанавливать исходный текст по вектору испорченного. Меток не нужно. Обучаются "
-               "только маленькие матрицы LoRA; база загружена в 4 бита (QLoRA), если это возможно."),
-        "en": ("Upload your texts (txt, csv, tsv, xlsx, jsonl, parquet; utf-8 or cp1251). The "
-               "adapter learns with **TSDAE**: ~60% of the words of each text are deleted and the "
-               "model learns to rebuild the text from the damaged text's vector. No labels needed. "
-               "Only the small LoRA matrices train; the base is loaded in 4 bits (QLoRA) when possible."),
+        "ru": ("Загрузите свои названия товаров (txt, csv, tsv, xlsx, jsonl, parquet; любая русская кодировка). "
+               "По умолчанию адаптер учится **различать товары**: две записи одного названия (другой порядок "
+               "слов, «128 ГБ» / «128GB», латиница / кириллица) сближаются, а похожие, но разные товары "
+               "(15 и 15 Pro) расходятся. Меток не нужно. Метод исходного отчёта (**TSDAE**) — в пресетах. "
+               "Обучаются только маленькие матрицы LoRA; база загружена в 4 бита (QLoRA), если это возможно."),
+        "en": ("Upload your product titles (txt, csv, tsv, xlsx, jsonl, parquet; any Russian encoding). By "
+               "default the adapter learns to **tell products apart**: two spellings of one title (word order, "
+               "'128 ГБ' / '128GB', Latin / Cyrillic) move together, look-alikes that differ (15 vs 15 Pro) "
+               "move apart. No labels needed. The source report's method (**TSDAE**) is a preset. Only the "
+               "small LoRA matrices train; the base is loaded in 4 bits (QLoRA) when possible."),
     },
     "corpus": {"ru": "Корпус", "en": "Corpus"},
     "text_column": {"ru": "Колонка с текстом", "en": "Text column"},
@@ -119,10 +187,11 @@ TEXT: dict[str, dict[str, str]] = {
     "hub_repo": {"ru": "Репозиторий (user/name)", "en": "Repository (user/name)"},
     "hub_private": {"ru": "Приватный", "en": "Private"},
     "push": {"ru": "Отправить", "en": "Push"},
-    "eval": {"ru": "Оценка до/после на ваших размеченных данных", "en": "Before/after evaluation on your labelled data"},
-    "eval_file": {"ru": "CSV: query, positive, hard_negative (или text, group)",
-                  "en": "CSV: query, positive, hard_negative (or text, group)"},
-    "eval_run": {"ru": "Оценить", "en": "Evaluate"},
+    "eval": {"ru": "Стал ли поиск лучше? Оценка адаптера на размеченных данных",
+             "en": "Did matching get better? Score the adapter on labelled data"},
+    "eval_file": {"ru": "Свой CSV: query, positive, hard_negative (или text, group); без файла — examples/dev_pairs.csv",
+                  "en": "Your CSV: query, positive, hard_negative (or text, group); none = examples/dev_pairs.csv"},
+    "eval_run": {"ru": "Оценить выбранный адаптер", "en": "Score the selected adapter"},
     "tab_exp": {"ru": "LoRA-эксплорер", "en": "LoRA explorer"},
     "exp_help": {
         "ru": ("Одна и та же языковая модель отвечает дважды: **без адаптера** и **с LoRA**. "

@@ -9,30 +9,55 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from comparison.basics import parse_prefix
 from comparison.charts import training as training_charts
-from comparison.dev_eval import evaluate_dev
 from tuning import runner
-from tuning.config import PRESETS, UI_FIELDS, TrainConfig, ui_defaults
+from tuning.config import OBJECTIVES, PRESETS, UI_FIELDS, TrainConfig, ui_defaults
 from tuning.data import preview as corpus_preview
+from tuning.encodings import OFFERED_ENCODINGS
 from tuning.model import PLAIN_OFF_LABEL, QLORA_LABEL
 from tuning.noise import delete_words
+from tuning.plan import RunPlan, plan_run
 from tuning.publish import push_to_hub, zip_adapter
 from ui.common import (PRIVATE, Labels, encoder, encoders, fmt_seconds, guarded, jobs, message,
                        session_of, status_md, user_dir)
+from ui import evaluation
 from ui.locales import chart_labels, plural, t
 
-DEFAULT_PRESET = "fast_cpu"
+DEFAULT_PRESET = "matching"
+AUTO = "auto"  # the encoding dropdown's "detect it" value (also what /train and /preview_corpus default to)
 
 
-def preview_corpus(file: str | None, text_column: str | None = None) -> dict:
-    """Detected encoding, columns, count after cleaning and a sample (the /preview_corpus API)."""
+def _encoding(value: str | None) -> str | None:
+    return None if not value or value == AUTO else value
+
+
+def preview_corpus(file: str | None, text_column: str | None = None, encoding: str | None = None) -> dict:
+    """Detected (or chosen) encoding, columns, count after cleaning and a sample
+    (the /preview_corpus API; `encoding` "auto" or empty = detect)."""
+    return _preview(file, text_column, encoding, "en")
+
+
+def _preview(file: str | None, text_column: str | None, encoding: str | None, lang: str) -> dict:
     if not file:
-        raise gr.Error(t("err_no_corpus", "en"))
-    info = guarded("corpus", "en", lambda: corpus_preview(Path(file), text_column or None))
+        raise gr.Error(t("err_no_corpus", lang))
+    info = guarded("corpus", lang, lambda: corpus_preview(Path(file), text_column or None, _encoding(encoding)))
     rng = random.Random(0)
     info["noisy_sample"] = [delete_words(x, TrainConfig().deletion_ratio, rng) for x in info["sample"]]
     return info
+
+
+def shown_encoding(name: str | None) -> str | None:
+    """The detected codec as the dropdown shows it: a BOM is a detail (utf-8-sig is utf-8)."""
+    return "utf-8" if name == "utf-8-sig" else name
+
+
+def plan_md(plan: RunPlan, auto: bool, lang: str) -> str:
+    """'≈ 6 min, 315 steps (3 epochs, chosen from the corpus size)'."""
+    secs = round(plan.seconds)
+    time_ = t("plan_min", lang, m=round(secs / 60)) if secs >= 90 else t("plan_s", lang, s=secs)
+    return t("plan_md", lang, time=time_, steps=plan.steps, steps_word=plural(plan.steps, "steps", lang),
+             epochs=plan.epochs, epochs_word=plural(plan.epochs, "epochs", lang),
+             auto=t("plan_auto", lang) if auto else "", capped=t("plan_capped", lang) if plan.capped_by_budget else "")
 
 
 def _mode(label: str, lang: str) -> str:
@@ -82,6 +107,11 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
             c["corpus"] = L(gr.File(label=t("corpus", lang), elem_id="corpus-file",
                                     file_types=[".txt", ".csv", ".tsv", ".xlsx", ".jsonl", ".parquet"]), "corpus")
             c["text_col"] = L(gr.Dropdown([], label=t("text_column", lang), allow_custom_value=False), "text_column")
+            c["encoding"] = L(gr.Dropdown([(t("enc_auto", lang), AUTO), *OFFERED_ENCODINGS], value=AUTO,
+                                          label=t("encoding", lang), info=t("encoding_info", lang),
+                                          allow_custom_value=True, interactive=False,
+                                          elem_id="corpus-encoding"), "encoding")
+            L(c["encoding"], "encoding_info", "info")
             c["preview_md"] = gr.Markdown(elem_id="corpus-preview")
             c["preview_json"] = gr.JSON(visible=False)
         with gr.Column():
@@ -94,6 +124,7 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
     with L(gr.Accordion(t("advanced", lang), open=False), "advanced"):
         with gr.Row():
             c["fields"] = [_field(L, name, defaults[name], lang) for name in UI_FIELDS]
+    c["plan"] = gr.Markdown(elem_id="train-plan")
     with gr.Row():
         c["start"] = L(gr.Button(t("start", lang), variant="primary", elem_id="train-start"), "start", "value")
         c["cancel"] = L(gr.Button(t("cancel", lang), variant="stop", elem_id="train-cancel"), "cancel", "value")
@@ -111,17 +142,20 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
                 c["hub_private"] = L(gr.Checkbox(True, label=t("hub_private", lang)), "hub_private")
             c["push"] = L(gr.Button(t("push", lang)), "push", "value")
             c["push_md"] = gr.Markdown()
-        with L(gr.Accordion(t("eval", lang), open=False), "eval"):
-            c["dev_file"] = L(gr.File(label=t("eval_file", lang), file_types=[".csv"]), "eval_file")
-            c["eval"] = L(gr.Button(t("eval_run", lang)), "eval_run", "value")
-            c["eval_table"] = gr.Dataframe(interactive=False)
+    with gr.Row(visible=False):  # the /preview_corpus API: the file plus optional column and encoding
+        c["api_column"] = gr.Textbox("", label="text_column")
+        c["api_encoding"] = gr.Textbox(AUTO, label="encoding")
+        c["api_preview"] = gr.Button()
     return c
 
 
 def _field(L: Labels, name: str, value: object, lang: str) -> Any:
     """A form field for a TrainConfig setting: plain words first, the technical name second."""
     L_info = f"help_{name}"
-    if isinstance(value, bool):
+    if name == "objective":
+        box = gr.Dropdown([(t(f"obj_{o}", lang), o) for o in OBJECTIVES], value=value, min_width=200,
+                          label=t(f"field_{name}", lang), info=t(L_info, lang), elem_id="field-objective")
+    elif isinstance(value, bool):
         box = gr.Checkbox(value, label=t(f"field_{name}", lang), info=t(L_info, lang), min_width=140)
     else:
         box = gr.Number(value, label=t(f"field_{name}", lang), info=t(L_info, lang), min_width=140,
@@ -138,13 +172,27 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict
     def show_preview(info: dict | None, lang: str) -> dict:
         if not info:
             return {}
-        cols = info.get("columns") or []
+        cols, detected = info.get("columns") or [], shown_encoding(info.get("encoding"))
+        offered = list(info.get("encodings") or [])
+        choices = offered + ([detected] if detected and detected not in offered else [])
         table = pd.DataFrame({t("col_clean", lang): info["sample"], t("col_noisy", lang): info.get("noisy_sample", [])})
         n = info.get("n_texts") or 0
-        return {c["preview_md"]: t("preview_md", lang, n_word=plural(n, "texts", lang),
-                                   **{k: info.get(k) for k in ("n_texts", "n_raw", "encoding", "text_column")}),
+        return {c["preview_md"]: t("preview_md", lang, n_word=plural(n, "texts", lang), encoding=detected,
+                                   **{k: info.get(k) for k in ("n_texts", "n_raw", "text_column")}),
                 c["text_col"]: gr.update(choices=cols, value=info.get("text_column"), interactive=len(cols) > 1),
+                c["encoding"]: gr.update(choices=choices or [(t("enc_auto", lang), AUTO)],
+                                         value=detected if choices else AUTO, interactive=bool(offered)),
                 c["preview_table"]: table}
+
+    def show_plan(info: dict | None, lang: str, *values: Any) -> dict:
+        """'≈ 6 min, 315 steps' for the previewed corpus and the form as it is now."""
+        if not info or not info.get("n_texts"):
+            return {c["plan"]: ""}
+        try:
+            cfg = TrainConfig.from_ui(dict(zip(UI_FIELDS, values)))
+        except ValueError as exc:
+            return {c["plan"]: message(exc, lang)}
+        return {c["plan"]: plan_md(plan_run(cfg, int(info["n_texts"])), cfg.epochs is None, lang)}
 
     def apply_preset(name: str) -> dict:
         values = ui_defaults(name)
@@ -154,15 +202,19 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict
                        lora_alpha: float, lora_dropout: float, learning_rate: float, epochs: float,
                        batch_size: float, max_length: float, deletion_ratio: float, use_4bit: bool,
                        time_budget_s: float | None, max_steps: float | None, seed: float,
-                       request: gr.Request):
-        """Train in the background queue; stream progress, the loss curve and the result."""
+                       objective: str | None = None, anchor_weight: float | None = None,
+                       hard_negatives: bool | None = None, encoding: str | None = AUTO,
+                       request: gr.Request = None):
+        """Train in the background queue; stream progress, the loss curve and the result.
+
+        The trailing settings and `encoding` are optional (older /train calls omit them)."""
         if not file:
             raise gr.Error(t("err_no_corpus", lang))
         out = user_dir(request, lang) / "trained" / time.strftime("adapter-%Y%m%d-%H%M%S")
-        form = {k: v for k, v in locals().items() if k in UI_FIELDS}
+        form = {k: v for k, v in locals().items() if k in UI_FIELDS}  # None: the default
         settings = guarded("input", lang, lambda: TrainConfig.from_ui(form))
         stream = runner.run(jobs, session_of(request), Path(file), text_column, settings,
-                            encoder(lang).base.path, out)
+                            encoder(lang).base.path, out, encoding=_encoding(encoding))
         names = chart_labels("training", lang)
         for rep in guarded("corpus", lang, lambda: _first(stream)):
             if rep.error:
@@ -199,32 +251,24 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict
         url = guarded("publish", lang, lambda: push_to_hub(Path(adapter_dir), repo, token, private))
         return {c["push_md"]: t("push_ok", lang, url=url)}
 
-    def evaluate_trained(dev_file: str | None, adapter_dir: str | None, prefix: str, lang: str,
-                         request: gr.Request) -> dict:
-        if not dev_file:
-            raise gr.Error(t("err_no_dev", lang))
-        enc, name = encoder(lang), None
-        if adapter_dir:
-            name, _ = guarded("adapter", lang, lambda: encoders.add_session_adapter(
-                session_of(request), Path(adapter_dir).name, Path(adapter_dir)))
-        frame = guarded("input", lang, lambda: evaluate_dev(enc, name, Path(dev_file), parse_prefix(prefix)))
-        rows = {"base": t("row_base", lang), "base + adapter": t("row_adapter", lang)}
-        frame["model"] = frame["model"].map(rows)
-        return {c["eval_table"]: frame.round(4).rename(columns={"model": t("col_model", lang)})}
-
-    c["corpus"].upload(preview_corpus, [c["corpus"]], [c["preview_json"]], api_name="preview_corpus").then(
-        show_preview, [c["preview_json"], lang_radio], [c["preview_md"], c["text_col"], c["preview_table"]], **PRIVATE)
-    c["text_col"].input(preview_corpus, [c["corpus"], c["text_col"]], [c["preview_json"]], **PRIVATE).then(
-        show_preview, [c["preview_json"], lang_radio], [c["preview_md"], c["text_col"], c["preview_table"]], **PRIVATE)
+    shown = [c["preview_md"], c["text_col"], c["encoding"], c["preview_table"]]
+    c["corpus"].upload(lambda f, lang: _preview(f, None, None, lang), [c["corpus"], lang_radio], [c["preview_json"]],
+                       **PRIVATE).then(show_preview, [c["preview_json"], lang_radio], shown, **PRIVATE)
+    c["api_preview"].click(preview_corpus, [c["corpus"], c["api_column"], c["api_encoding"]], [c["preview_json"]],
+                           api_name="preview_corpus")
+    for box in (c["text_col"], c["encoding"]):  # a new column or encoding: preview again with it
+        box.input(_preview, [c["corpus"], c["text_col"], c["encoding"], lang_radio], [c["preview_json"]],
+                  **PRIVATE).then(show_preview, [c["preview_json"], lang_radio], shown, **PRIVATE)
+    gr.on([c["preview_json"].change, *(f.change for f in fields)], show_plan,
+          [c["preview_json"], lang_radio, *fields], [c["plan"]], **PRIVATE)
     c["preset"].change(apply_preset, [c["preset"]], fields, **PRIVATE)
-    c["start"].click(start_training, [c["corpus"], c["text_col"], lang_radio, *fields], outputs,
+    c["start"].click(lambda: evaluation.cleared(sim["eval"]), None, evaluation.outputs(sim["eval"]), **PRIVATE)
+    c["start"].click(start_training, [c["corpus"], c["text_col"], lang_radio, *fields, c["encoding"]], outputs,
                      api_name="train", concurrency_limit=8, concurrency_id="train")
     c["cancel"].click(cancel_training, [lang_radio], [c["status"]], concurrency_limit=None, **PRIVATE)
     c["use"].click(use_trained, [c["trained_dir"], lang_radio], [sim["adapter"], tabs, status], **PRIVATE)
     c["push"].click(push_trained, [c["trained_dir"], c["hub_repo"], c["hub_token"], c["hub_private"], lang_radio],
                     [c["push_md"]], **PRIVATE)
-    c["eval"].click(evaluate_trained, [c["dev_file"], c["trained_dir"], sim["prefix"], lang_radio],
-                    [c["eval_table"]], **PRIVATE)
 
 
 def _first(stream):

@@ -25,6 +25,12 @@ DEFAULT_LABELS: dict[str, str] = {
     "map_title": "How the texts moved (2-D projection of embeddings)",
     "move": "move",
     "no_category": "no category",
+    "sweep_title": "Adapter strength on the labelled set",
+    "strength": "adapter strength (0 = base)",
+    "score": "score",
+    "recall": "finds the same product first (Recall@1)",
+    "auc": "same product above a look-alike (AUC)",
+    "best": "best",
 }
 
 
@@ -131,4 +137,17 @@ def movement_map(df2d: pd.DataFrame, labels: dict[str, str] | None = None) -> go
             )
     fig.update_layout(title=lab["map_title"], xaxis_title="PC 1", yaxis_title="PC 2")
     fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def sweep_chart(table: pd.DataFrame, best: float, labels: dict[str, str] | None = None) -> go.Figure:
+    """Recall@1 and hard-negative AUC against the adapter strength, the best one marked."""
+    lab = _labels(labels)
+    fig = go.Figure()
+    for col, key, colour in (("recall@1", "recall", "#1f77b4"), ("hard_neg_auc", "auc", "#ff7f0e")):
+        fig.add_scatter(x=table["scale"], y=table[col], mode="lines+markers", name=lab[key],
+                        line=dict(color=colour), hovertemplate="%{x:.2f}: %{y:.3f}<extra></extra>")
+    fig.add_vline(x=best, line_dash="dash", line_color="#2ca02c", annotation_text=f"{lab['best']}: {best:g}")
+    fig.update_layout(title=lab["sweep_title"], xaxis_title=lab["strength"], yaxis_title=lab["score"],
+                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
     return fig

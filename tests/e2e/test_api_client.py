@@ -128,3 +128,34 @@ def test_train_returns_a_loadable_peft_adapter(client: Client, small_corpus: Pat
         with model.disable_adapter():
             plain = model(**batch).last_hidden_state
     assert not torch.allclose(tuned, plain, atol=1e-6)
+
+
+def test_score_pair_and_embed_take_an_optional_strength(client: Client) -> None:
+    """`scale` is an optional trailing argument: omitted = 1, 0 = the base exactly."""
+    as_trained = client.predict(*PAIR, "query: ", api_name="/score_pair")
+    assert client.predict(*PAIR, "query: ", 1.0, api_name="/score_pair") == as_trained
+    off = client.predict(*PAIR, "query: ", 0.0, api_name="/score_pair")
+    assert off["tuned"] == pytest.approx(off["base"], abs=1e-6) and off["delta"] == pytest.approx(0, abs=1e-6)
+    emb = client.predict("\n".join(PAIR), "query: ", 0.0, api_name="/embed")
+    np.testing.assert_allclose(np.asarray(emb["tuned"]), np.asarray(emb["base"]), atol=1e-6)
+    with pytest.raises(Exception, match="scale"):
+        client.predict(*PAIR, "query: ", 3.0, api_name="/score_pair")
+
+
+def test_preview_corpus_takes_an_optional_column_and_encoding(client: Client) -> None:
+    path = handle_file(str(EXAMPLES / "products_corpus_cp1251.csv"))
+    auto = client.predict(path, api_name="/preview_corpus")
+    chosen = client.predict(path, "Название", "cp1251", api_name="/preview_corpus")
+    assert chosen["sample"] == auto["sample"] and chosen["encoding"] == "cp1251"
+    with pytest.raises(Exception, match="(?i)utf-8|decode|encoding"):
+        client.predict(path, "", "utf-8", api_name="/preview_corpus")  # a wrong override is refused
+
+
+def test_train_uses_the_chosen_encoding(client: Client, small_corpus: Path, tmp_path: Path) -> None:
+    koi = tmp_path / "koi8.txt"
+    koi.write_bytes(small_corpus.read_text(encoding="utf-8").encode("koi8-r", errors="replace"))
+    args = (8, 16.0, 0.0, 5e-4, 1, 8, 32, 0.6, False, None, 1, 42, "contrastive", 0.0, False)
+    _zip, metrics, *_ = client.predict(handle_file(str(koi)), None, "en", *args, "koi8-r", api_name="/train")
+    assert metrics["status"] == "completed" and metrics["n_texts"] == 64
+    with pytest.raises(Exception, match="(?i)utf-8|decode|encoding"):
+        client.predict(handle_file(str(koi)), None, "en", *args, "utf-8", api_name="/train")

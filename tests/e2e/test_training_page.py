@@ -103,7 +103,8 @@ def test_cancel_stops_a_long_training(page) -> None:
     page.locator("#corpus-preview").get_by_text(re.compile("текст")).wait_for()
     _set_field(page, "max_steps", 200)
     page.locator("#train-start").click()
-    page.locator("#train-status").get_by_text(re.compile(r"Шаг|Step")).wait_for()
+    # the default (contrastive) objective first embeds the corpus to mine hard negatives
+    page.locator("#train-status").get_by_text(re.compile(r"Шаг|Step")).wait_for(timeout=360_000)
     started = time.monotonic()
     page.locator("#train-cancel").click()
     result = page.locator("#train-result")
