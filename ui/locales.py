@@ -156,8 +156,10 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "corpus": {"ru": "Корпус", "en": "Corpus"},
     "text_column": {"ru": "Колонка с текстом", "en": "Text column"},
-    "preview": {"ru": "Просмотр: чистый текст → зашумлённый (так его видит энкодер)",
-                "en": "Preview: clean text → noisy text (what the encoder sees)"},
+    "preview": {"ru": "Просмотр: чистый текст, его переписанный вариант (тот же товар, для "
+                      "контрастного обучения) и зашумлённый (для TSDAE)",
+                "en": "Preview: clean text, a rewrite of it (same product, for contrastive "
+                      "training) and a noisy copy (for TSDAE)"},
     "preview_md": {
         "ru": "**{n_texts}** {n_word} после очистки (из {n_raw}); кодировка **{encoding}**; колонка **{text_column}**",
         "en": "**{n_texts}** {n_word} after cleaning (of {n_raw}); encoding **{encoding}**; column **{text_column}**",

@@ -101,7 +101,8 @@ EXTRA: dict[str, dict[str, str]] = {
     # ---- table headers
     "col_text_a": _s("Товар A", "Product A"), "col_text_b": _s("Товар B", "Product B"),
     "col_text": _s("Название", "Title"), "col_category": _s("Категория", "Category"),
-    "col_clean": _s("Чистый текст", "Clean text"), "col_noisy": _s("С шумом", "Noisy text"),
+    "col_clean": _s("Чистый текст", "Clean text"), "col_noisy": _s("С шумом (TSDAE)", "Noisy text (TSDAE)"),
+    "col_rewrite": _s("Переписано (тот же товар)", "Rewritten (same product)"),
     "col_base": _s("Базовая модель", "Base"), "col_tuned": _s("С адаптером", "With adapter"),
     "col_delta": _s("Δ", "Δ"), "col_model": _s("Модель", "Model"),
     "col_same": _s("Один товар?", "Same product?"), "col_right_way": _s("В нужную сторону?", "Moved the right way?"),

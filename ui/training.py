@@ -15,6 +15,7 @@ from tuning.config import OBJECTIVES, PRESETS, UI_FIELDS, TrainConfig, ui_defaul
 from tuning.data import preview as corpus_preview
 from tuning.encodings import OFFERED_ENCODINGS
 from tuning.model import PLAIN_OFF_LABEL, QLORA_LABEL
+from tuning.augment import augment
 from tuning.noise import delete_words
 from tuning.plan import RunPlan, plan_run
 from tuning.publish import push_to_hub, zip_adapter
@@ -42,6 +43,7 @@ def _preview(file: str | None, text_column: str | None, encoding: str | None, la
         raise gr.Error(t("err_no_corpus", lang))
     info = guarded("corpus", lang, lambda: corpus_preview(Path(file), text_column or None, _encoding(encoding)))
     rng = random.Random(0)
+    info["rewrite_sample"] = [augment(x, rng) for x in info["sample"]]
     info["noisy_sample"] = [delete_words(x, TrainConfig().deletion_ratio, rng) for x in info["sample"]]
     return info
 
@@ -115,7 +117,7 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
             c["preview_md"] = gr.Markdown(elem_id="corpus-preview")
             c["preview_json"] = gr.JSON(visible=False)
         with gr.Column():
-            c["preview_table"] = L(gr.Dataframe(headers=[t("col_clean", lang), t("col_noisy", lang)],
+            c["preview_table"] = L(gr.Dataframe(headers=[t("col_clean", lang), t("col_rewrite", lang), t("col_noisy", lang)],
                                                 label=t("preview", lang), interactive=False, wrap=True,
                                                 max_height=260, column_widths=["50%", "50%"]), "preview")
     c["preset"] = L(gr.Dropdown([(t(f"preset_{k}", lang), k) for k in PRESETS], value=DEFAULT_PRESET,
@@ -175,7 +177,9 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict
         cols, detected = info.get("columns") or [], shown_encoding(info.get("encoding"))
         offered = list(info.get("encodings") or [])
         choices = offered + ([detected] if detected and detected not in offered else [])
-        table = pd.DataFrame({t("col_clean", lang): info["sample"], t("col_noisy", lang): info.get("noisy_sample", [])})
+        table = pd.DataFrame({t("col_clean", lang): info["sample"],
+                              t("col_rewrite", lang): info.get("rewrite_sample", []),
+                              t("col_noisy", lang): info.get("noisy_sample", [])})
         n = info.get("n_texts") or 0
         return {c["preview_md"]: t("preview_md", lang, n_word=plural(n, "texts", lang), encoding=detected,
                                    **{k: info.get(k) for k in ("n_texts", "n_raw", "text_column")}),
