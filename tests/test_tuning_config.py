@@ -31,7 +31,7 @@ def test_every_field_has_help_text() -> None:
 def test_defaults() -> None:
     cfg = TrainConfig()
     assert cfg.target_modules == ["query", "key", "value", "dense"]
-    assert (cfg.deletion_ratio, cfg.pooling, cfg.prefix, cfg.use_4bit) == (0.6, "mean", "query: ", True)
+    assert (cfg.deletion_ratio, cfg.pooling, cfg.prefix, cfg.use_4bit) == (0.6, "mean", "query: ", False)
     assert cfg.decoder_vocab == "corpus"
 
 
@@ -48,9 +48,9 @@ def test_from_dict_tolerates_ui_strings() -> None:
 
 
 def test_presets_are_valid_default_is_the_cli_default_and_report_is_tsdae() -> None:
-    assert list(PRESETS) == ["matching", "fast_cpu", "report_tsdae"]
+    assert list(PRESETS) == ["matching", "qlora_4bit", "report_tsdae"]
     assert TrainConfig.from_dict(PRESETS["matching"]) == TrainConfig()
-    assert TrainConfig.from_dict(PRESETS["fast_cpu"]) == TrainConfig(use_4bit=False)
+    assert TrainConfig.from_dict(PRESETS["qlora_4bit"]) == TrainConfig(use_4bit=True)
     kit = TrainConfig.from_dict(PRESETS["report_tsdae"])
     assert (kit.objective, kit.r, kit.lora_alpha, kit.lora_dropout) == ("tsdae", 16, 32.0, 0.1)
     assert (kit.learning_rate, kit.epochs, kit.batch_size, kit.max_length) == (2e-4, 1, 16, 64)
@@ -125,9 +125,9 @@ def test_choices_come_from_literal_types() -> None:
 def test_ui_values_zero_means_no_limit_and_integral_floats_are_ints() -> None:
     from tuning.config import ui_defaults
 
-    values = ui_defaults("fast_cpu")
+    values = ui_defaults("qlora_4bit")
     assert values["max_steps"] == 0 and values["time_budget_s"] == 0 and values["epochs"] == 0
-    assert TrainConfig.from_ui(values) == TrainConfig(use_4bit=False)  # 0 epochs = auto
+    assert TrainConfig.from_ui(values) == TrainConfig(use_4bit=True)  # 0 epochs = auto
     cfg = TrainConfig.from_ui({**values, "max_steps": 0, "r": 8.0, "time_budget_s": 600})
     assert cfg.max_steps is None and cfg.time_budget_s == 600.0 and cfg.r == 8 and cfg.epochs is None
     with pytest.raises(ValueError, match="r"):

@@ -40,8 +40,14 @@ class LoadedModel:
 
 
 def _disable_bf16_repack(model: torch.nn.Module) -> None:
-    """Keep bitsandbytes from repacking 4-bit weights on eval forwards (training-safe layout)."""
-    import bitsandbytes as bnb
+    """Keep bitsandbytes from repacking 4-bit weights on eval forwards (training-safe layout).
+
+    Without an importable bitsandbytes no layer can be 4-bit, so there is nothing to do.
+    """
+    try:
+        import bitsandbytes as bnb
+    except ImportError:
+        return
 
     for module in model.modules():
         if isinstance(module, bnb.nn.Linear4bit):

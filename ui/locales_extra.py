@@ -38,9 +38,10 @@ EXTRA: dict[str, dict[str, str]] = {
                             "key words, adapter anatomy, prompt vs LoRA"),
     "push_ok": _s("✅ Отправлено: {url}", "✅ Pushed: {url}"),
     # ---- presets (values are tuning.config.PRESETS keys)
-    "preset_matching": _s("сопоставление товаров — по умолчанию (контрастное обучение, QLoRA 4 бита)",
-                          "product matching — default (contrastive, QLoRA 4-bit)"),
-    "preset_fast_cpu": _s("быстро на CPU (то же, без 4 бит)", "fast on CPU (the same, without 4-bit)"),
+    "preset_matching": _s("сопоставление товаров — по умолчанию (контрастное обучение, LoRA)",
+                          "product matching — default (contrastive, LoRA)"),
+    "preset_qlora_4bit": _s("QLoRA: то же на 4-битной базе (для GPU; на CPU медленнее)",
+                            "QLoRA: the same on a 4-bit base (for GPUs; slower on CPU)"),
     "preset_report_tsdae": _s("метод исходного отчёта: TSDAE (r16 / α32 / dropout 0.1, 1 эпоха)",
                               "the source report's method: TSDAE (r16 / α32 / dropout 0.1, 1 epoch)"),
     # ---- objective choices (tuning.config.OBJECTIVES): plain words first, technical name second
