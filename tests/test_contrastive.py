@@ -111,3 +111,12 @@ def test_plan_says_steps_and_time_before_the_start() -> None:
     capped = plan_run(TrainConfig(epochs=50, time_budget_s=120.0), 100_000)
     assert capped.capped_by_budget and capped.seconds == 120.0 and capped.steps < 200
     assert plan_run(TrainConfig(objective="tsdae+contrastive"), 1000).seconds > plan_run(TrainConfig(), 1000).seconds
+
+
+def test_the_shipped_default_adapter_was_trained_with_the_default_settings() -> None:
+    """So `python -m tuning train --corpus examples/products_corpus.csv --out X` re-makes it."""
+    from comparison.adapters import SHIPPED_ADAPTER_DIR
+
+    log = json.loads((SHIPPED_ADAPTER_DIR / "training_log.json").read_text(encoding="utf-8"))
+    assert log["config"] == TrainConfig().to_dict()
+    assert log["n_texts"] == 3360 and log["status"] == "completed"

@@ -49,11 +49,11 @@ class TrainConfig:
                              ge=0, lt=1)
     target_modules: list[str] = _f(help="Module names that get LoRA (comma-separated on the CLI).",
                                    factory=lambda: list(DEFAULT_TARGETS))
-    learning_rate: float = _f(3e-4, "AdamW learning rate for LoRA and the decoder's cross-attention.",
+    learning_rate: float = _f(5e-4, "AdamW learning rate for LoRA and the decoder's cross-attention.",
                               gt=0, le=1)
     epochs: int | None = _f(None, "Passes over the corpus; empty = chosen from the corpus size "
                                   "(enough passes for `auto_steps` steps).", ge=1, le=1000)
-    auto_steps: int = _f(300, "With epochs empty: aim for at least this many steps (a small "
+    auto_steps: int = _f(210, "With epochs empty: aim for at least this many steps (a small "
                               "catalog gets more passes; the time budget still applies).",
                          ge=1, le=100_000)
     batch_size: int = _f(32, "Texts per optimisation step.", ge=1, le=4096)
@@ -61,11 +61,11 @@ class TrainConfig:
     contrastive_weight: float = _f(1.0, "Weight of the contrastive loss in 'tsdae+contrastive'.",
                                    ge=0)
     tsdae_weight: float = _f(1.0, "Weight of the TSDAE loss in 'tsdae+contrastive'.", ge=0)
-    anchor_weight: float = _f(0.0, "Keep tuned vectors of clean titles near the base: weight of "
+    anchor_weight: float = _f(0.1, "Keep tuned vectors of clean titles near the base: weight of "
                                    "mean(1 - cos(tuned, base)); 0 = off.", ge=0)
     hard_negatives: bool = _f(True, "Contrastive: add each title's mined hard negative (the nearest "
                                     "title whose numbers or model words differ).")
-    negatives_as_rows: bool = _f(False, "Contrastive: put each title's hard negative in the batch as a "
+    negatives_as_rows: bool = _f(True, "Contrastive: put each title's hard negative in the batch as a "
                                         "row of its own (clean vs augmented views, symmetric loss; "
                                         "2 encodes per row instead of 3).")
     temperature: float = _f(0.05, "Contrastive softmax temperature (scale = 1 / temperature).",
