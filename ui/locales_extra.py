@@ -32,9 +32,9 @@ EXTRA: dict[str, dict[str, str]] = {
     "time_s": _s("{s} с", "{s} s"),
     "loading_progress": _s("Загрузка модели…", "Loading the model…"),
     "exp_progress_passes": _s("проходы без адаптера и с LoRA", "base and LoRA passes"),
-    "exp_bad_layer": _s("Слой вне диапазона: у этой модели {n} слоёв, выберите 0 … {top} (или -1 = последний).",
+    "exp_bad_layer": _s("Слой вне диапазона: слоёв у этой модели — {n}, выберите 0 … {top} (или -1 = последний).",
                         "Layer out of range: this model has {n} layers, choose 0 … {top} (or -1 = the last)."),
-    "exp_bad_head": _s("Голова вне диапазона: у этой модели {n} голов внимания, выберите 0 … {top} "
+    "exp_bad_head": _s("Голова вне диапазона: голов внимания у этой модели — {n}, выберите 0 … {top} "
                        "(или -1 = среднее).",
                        "Head out of range: this model has {n} attention heads, choose 0 … {top} (or -1 = the mean)."),
     # ---- explorer evaluation (ui/explorer_eval.py)
