@@ -13,6 +13,9 @@ Prints a few human lines, then one JSON line (last) for CI and reports.
 Measured on 2 shared cores (load 4-5): plain 40-token generation 12.7 s, click 23.4 s
 (1.84 ×) with `--threads 1`; 30.0 s and 63.3 s (2.11 ×) with torch's default 2 threads —
 decoding is small matmuls, and on an oversubscribed machine 2 threads wait on each other.
+At the tab's 32 tokens (load ≈ 4.5-5): plain 8.4 s, click 18.6 s (2.21 ×) with `--threads 1`;
+25.7 s and 54.1 s (2.11 ×) with 2 threads — so the app runs explorer calls with one torch thread
+(`comparison.basics.torch_threads`, `LORA_LENS_EXPLORER_THREADS`, 0 = torch's default).
 Two 1-row generations vs one 2-row mixed-adapter batch, 20 tokens: 6.16 s vs 5.92 s (1 thread),
 31.7 s vs 51.3 s (2 threads) — so the click generates base and LoRA one after the other.
 """

@@ -36,3 +36,18 @@ def test_an_opened_answer_shows_question_both_answers_and_verdict() -> None:
     assert "Вердикт:** верно" in text
     assert "names another character: Крокодил Гена" in answer_detail(report, [q], 0, "en")
     assert answer_detail(report, [q], None, "en") == ""
+
+
+def test_torch_threads_is_set_for_the_block_and_restored(monkeypatch) -> None:
+    import torch
+
+    from comparison.basics import torch_threads
+
+    before = torch.get_num_threads()
+    monkeypatch.setenv("LORA_LENS_EXPLORER_THREADS", "1")
+    with torch_threads() as n:
+        assert n == torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    monkeypatch.setenv("LORA_LENS_EXPLORER_THREADS", "0")
+    with torch_threads() as n:
+        assert n == before

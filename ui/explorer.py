@@ -8,6 +8,7 @@ from typing import Any
 import gradio as gr
 
 from comparison.adapters import unpack_adapter
+from comparison.basics import torch_threads
 from comparison.charts.explorer import compare_figures
 from comparison.explorer import CompareRequest, ModelLoadError
 from ui import explorer_eval
@@ -143,7 +144,8 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, tab: gr.Tab) -> None:
         ex = _explorer(session_of(request), lang, progress)
         _check(req, ex.limits, lang)
         progress(0.2, desc=t("exp_progress_passes", lang))
-        rep = guarded("input", lang, lambda: ex.compare(req, lang))
+        with torch_threads():  # one explorer call at a time (concurrency_id "explorer")
+            rep = guarded("input", lang, lambda: ex.compare(req, lang))
         figs = compare_figures(rep, chart_labels("explorer", lang), image)
         return with_sliders({
             c["ans_base"]: rep.answers.get("base", ""), c["ans_lora"]: rep.answers.get("lora", ""),
@@ -174,8 +176,9 @@ def api() -> None:
     def api_explore(prompt: str, top_k: int = 10, scale: float = 1.0, max_new_tokens: int = 32) -> dict:
         """The full comparison as JSON: answers, top-k table, KL/JS, per-layer attention shift."""
         ex = _explorer(None, "en")
-        return guarded("input", "en", lambda: ex.explore(prompt, top_k=int(top_k), scale=float(scale),
-                                                          max_new_tokens=int(max_new_tokens)).to_json())
+        with torch_threads():
+            return guarded("input", "en", lambda: ex.explore(prompt, top_k=int(top_k), scale=float(scale),
+                                                              max_new_tokens=int(max_new_tokens)).to_json())
 
     gr.api(api_next_token, api_name="next_token", concurrency_id="explorer")
     gr.api(api_explore, api_name="explore", concurrency_id="explorer")

@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from comparison.basics import torch_threads
 from comparison.charts.explorer import evaluation_figure
 from comparison.explorer import add_config_adapters
 from comparison.explorer.adapter_io import ADAPTER_NAME
@@ -46,8 +47,9 @@ def run_evaluation(session: str, lang: str, questions_file: str | None = None,
     ex, names, titles = offered_adapters(session, lang)
     stop = _stop_signal(session)
     stop.clear()
-    report = guarded("input", lang, lambda: evaluate(ex, questions, adapters=names, titles=titles,
-                                                     progress=progress, cancel=stop))
+    with torch_threads():  # one explorer call at a time (concurrency_id "explorer")
+        report = guarded("input", lang, lambda: evaluate(ex, questions, adapters=names, titles=titles,
+                                                         progress=progress, cancel=stop))
     return report, questions
 
 

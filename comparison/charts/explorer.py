@@ -19,7 +19,7 @@ DIVERGING = "RdBu_r"
 DEFAULT_LABELS: dict[str, str] = {
     "base": "base", "lora": "LoRA", "delta": "Δ", "probability": "probability",
     "delta_lora_base": "Δ = LoRA − base", "topk_title": "Next token: base vs LoRA",
-    "kw_title": "Key-word probability along the answer shown",
+    "kw_title": "Key-word probability along the LoRA's answer (both models read this text)",
     "kw_x": "answer step (token generated so far)", "kw_y": "P(next token starts the word)",
     "att_title": "Attention over tokens, layer {layer}, {head}", "mean_heads": "mean of heads",
     "head_n": "head {head}", "img_title": "Attention over the image, layer {layer}",
