@@ -59,3 +59,15 @@ def test_evaluation_table_csv_and_answers(page, tmp_path: Path) -> None:
     detail = page.locator("#eval-detail")
     detail.get_by_text("Вердикт").wait_for()
     assert "Вопрос:" in detail.inner_text() and "База:" in detail.inner_text()
+
+
+def test_evaluate_explorer_api_returns_the_table_and_its_csv(app_url: str) -> None:
+    from gradio_client import Client
+
+    lines = "\n".join(json.dumps(q, ensure_ascii=False) for q in QUESTIONS[:2])
+    out = Client(app_url, verbose=False).predict(lines, "en", api_name="/evaluate_explorer")
+    assert out["models"][0] == "base" and "lora_v1" in out["models"] and not out["cancelled"]
+    table = pd.DataFrame(out["table"])
+    assert pd.read_csv(io.StringIO(out["csv"]), dtype=str).fillna("").values.tolist() == \
+        table.fillna("").astype(str).values.tolist()
+    assert len(out["answers"]) == 2 * len(out["models"])
