@@ -16,7 +16,7 @@ from comparison.basics import torch_threads
 from comparison.charts.explorer import evaluation_figure
 from comparison.explorer import add_config_adapters
 from comparison.explorer.adapter_io import ADAPTER_NAME
-from comparison.explorer.evaluate import EvaluationReport, EvalProgress, evaluate, seed_results_table
+from comparison.explorer.evaluate import EvaluationReport, evaluate, seed_results_table
 from comparison.explorer.questions import Question, load_questions
 from ui.common import PRIVATE, Labels, explorers, guarded, session_of, user_dir, user_error
 from ui.locales import chart_labels, localize_label, t
