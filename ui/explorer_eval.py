@@ -29,6 +29,13 @@ def _stop_signal(session: str) -> threading.Event:
     return _cancel.setdefault(session, threading.Event())
 
 
+def forget_session(session: str) -> None:
+    """Stop and forget a closed session's evaluation signal."""
+    stop = _cancel.pop(session, None)
+    if stop is not None:
+        stop.set()
+
+
 def offered_adapters(session: str, lang: str) -> tuple[Any, list[str], dict[str, str]]:
     """(explorer, adapter names, display titles): the demo, the four configs and the session's own."""
     ex = explorers.get()
@@ -175,4 +182,4 @@ def api() -> None:
     gr.api(api_evaluate_explorer, api_name="evaluate_explorer", concurrency_id="explorer")
 
 
-__all__ = ["answer_detail", "api", "bind", "build", "offered_adapters", "run_evaluation"]
+__all__ = ["answer_detail", "api", "bind", "build", "forget_session", "offered_adapters", "run_evaluation"]
