@@ -18,7 +18,7 @@ import time  # noqa: E402
 import gradio as gr  # noqa: E402
 
 from comparison.runtime import DEFAULT_ADAPTER, SessionError, check_session, sweep_sessions  # noqa: E402
-from ui import explorer, similarity, training  # noqa: E402
+from ui import explorer, explorer_eval, similarity, training  # noqa: E402
 from ui.common import (PRIVATE, SESSIONS, Labels, encoder, encoders, explorers,  # noqa: E402
                        session_of, status_md)
 from ui.locales import LANGS, prefix_choices, t  # noqa: E402
@@ -41,6 +41,7 @@ def end_session(request: gr.Request) -> None:
         return  # a forged id owns nothing; never rmtree a path built from it
     encoders.drop_session(session)
     explorers.drop_session(session)
+    explorer_eval.forget_session(session)
     shutil.rmtree(SESSIONS / session, ignore_errors=True)
 
 

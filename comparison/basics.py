@@ -161,3 +161,23 @@ def atomic_output(final: Path) -> Iterator[Path]:
         _remove(old)
     finally:
         _remove(tmp)
+
+
+@contextmanager
+def torch_threads(env: str = "LORA_LENS_EXPLORER_THREADS", default: int = 1) -> Iterator[int]:
+    """Run a block with torch's CPU thread count from `env` (0 = leave torch's default), then restore.
+
+    Why: greedy decoding is small matmuls; on 2 shared cores one thread was measured ~2×
+    faster than two (explorer_bench, load ≈ 5), since two threads spin-wait on each other.
+    The count is process-wide, so callers keep such blocks to one at a time.
+    """
+    import torch
+
+    want = int(os.environ.get(env, default) or 0)
+    before = torch.get_num_threads()
+    if want > 0:
+        torch.set_num_threads(want)
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)

@@ -1,18 +1,21 @@
 """What the user waits for: the explorer's default "Compare" click, end to end.
 
 Times `Explorer.compare` (the entry point the UI calls) with the tab's default inputs —
-prompt, 40 new tokens, three key words, a context prompt, top-10 — on the offline
+prompt, 32 new tokens, three key words, a context prompt, top-10 — on the offline
 Gemma 3 270M with the demo adapter, and one plain greedy generation of the same
 number of tokens measured in the same run, so the ratio says what the extra views cost
 on this machine whatever its load. Target: ≤ 5 s on 2 CPU cores. Run:
 
-    python -m comparison.explorer_bench [--repeats 3] [--threads 1]
+    python -m comparison.explorer_bench [--repeats 3] [--threads 1]   # 1 = what the app uses
 
 Prints a few human lines, then one JSON line (last) for CI and reports.
 
 Measured on 2 shared cores (load 4-5): plain 40-token generation 12.7 s, click 23.4 s
 (1.84 ×) with `--threads 1`; 30.0 s and 63.3 s (2.11 ×) with torch's default 2 threads —
 decoding is small matmuls, and on an oversubscribed machine 2 threads wait on each other.
+At the tab's 32 tokens (load ≈ 4.5-5): plain 8.4 s, click 18.6 s (2.21 ×) with `--threads 1`;
+25.7 s and 54.1 s (2.11 ×) with 2 threads — so the app runs explorer calls with one torch thread
+(`comparison.basics.torch_threads`, `LORA_LENS_EXPLORER_THREADS`, 0 = torch's default).
 Two 1-row generations vs one 2-row mixed-adapter batch, 20 tokens: 6.16 s vs 5.92 s (1 thread),
 31.7 s vs 51.3 s (2 threads) — so the click generates base and LoRA one after the other.
 """
@@ -29,7 +32,7 @@ import psutil
 PROMPT = "Кто такой Чебурашка?"
 KEYWORDS = ("Чебурашка", "Гена", "животное")
 CONTEXT = "Чебурашка — герой мультфильма, друг крокодила Гены."
-MAX_NEW_TOKENS = 40
+MAX_NEW_TOKENS = 32  # the tab's default answer length (ui/explorer.py MAX_NEW_DEFAULT)
 TARGET_S = 5.0
 
 
@@ -81,7 +84,7 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=0,
-                        help="torch CPU threads (0 = torch's default); 1 is faster on an oversubscribed machine")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (0 = torch's default); 1, the app's setting, was faster here")
     args = parser.parse_args()
     main(args.repeats, args.threads)

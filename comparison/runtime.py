@@ -236,6 +236,17 @@ class ExplorerService(SharedModel[Any]):
     def __init__(self) -> None:
         super().__init__(_load_explorer)
 
+    def limits(self) -> Any | None:
+        """Layers / heads / is_vlm of the loaded model, or before loading of the model that
+        will load (its config.json only); None when that is not known without a download."""
+        if self._model is not None:
+            return self._model.limits
+        from comparison.explorer.core import limits_of
+        from comparison.explorer.loading import planned_folder
+
+        folder = planned_folder(os.environ.get("LORA_LENS_LM") or None)
+        return limits_of(str(folder)) if folder is not None else None
+
     def view(self, session: str, progress: Progress | None = None) -> Any:
         """The shared explorer, seen with the session's own adapter when it has one."""
         ex = self.get(progress)

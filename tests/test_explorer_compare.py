@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from comparison.charts.evaluation import compare_figures, singular_values_figure
+from comparison.charts.explorer import compare_figures, singular_values_figure
 from comparison.explorer import CompareRequest, Explorer, model_limits
 from comparison.explorer.probes import verdict
+from ui.locales import chart_labels
 from tests.test_explorer_text import PROMPT, build_adapter, build_tiny_lm, make_explorer
 
 
@@ -58,7 +59,7 @@ def test_one_report_from_the_fewest_passes(explorers) -> None:
     assert report.attention["base"].shape == (len(report.queries), len(report.tokens))
     assert report.applies == {"answers": True, "image_attention": False, "keywords": True,
                               "prompt_vs_lora": True, "anatomy": True}
-    figs = compare_figures(report, "ru")
+    figs = compare_figures(report, chart_labels("explorer", "ru"))
     assert figs["image_attention"] is None and figs["keywords"] is not None
     assert figs["attention"].layout.title.text == "Внимание по токенам, слой 0, голова 1"
     assert all(f.layout.title.text for f in figs.values() if f is not None)
@@ -95,7 +96,7 @@ def test_verdict_agrees_with_the_numbers_in_direction_and_size() -> None:
 
 def test_singular_value_chart_shows_labelled_top_modules(explorers) -> None:
     anatomy = explorers[0].anatomy()
-    fig = singular_values_figure(anatomy, "en", n=3)
+    fig = singular_values_figure(anatomy, n=3)
     assert len(fig.data) == 3 and len(anatomy) == 8
     top = anatomy.sort_values("norm", ascending=False).iloc[0]
     assert fig.data[0].name.startswith(f"L{top['layer']} {top['module']}")
@@ -109,4 +110,4 @@ def test_vlm_compare_flags_image_attention(tmp_path: Path) -> None:
     report = explorer.compare(CompareRequest(VLM_PROMPT, image=IMAGE, max_new_tokens=3))
     assert report.limits.is_vlm and report.applies["image_attention"]
     assert report.image_attention["base"].shape == (2, 4)
-    assert compare_figures(report, "en", image=IMAGE)["image_attention"] is not None
+    assert compare_figures(report, image=IMAGE)["image_attention"] is not None

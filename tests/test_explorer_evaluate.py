@@ -9,11 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from comparison.charts.evaluation import evaluation_figure
+from comparison.charts.explorer import evaluation_figure
 from comparison.explorer import Explorer
 from comparison.explorer.evaluate import (AnswerRow, EvalProgress, character_aliases, evaluate, score,
                                           seed_results_table, summarise)
 from comparison.explorer.questions import DEFAULT_QUESTIONS, Question, QuestionFileError, load_questions
+from ui.locales import chart_labels
 from tests.test_explorer_text import build_adapter, build_tiny_lm, make_explorer
 
 CHEB = Question("Кто жил в будке ?", ("Чебурашка", "Чебурашк"), "Чебурашка", "target")
@@ -66,7 +67,7 @@ def test_status_rules_and_table_csv_agree() -> None:
     assert ru.iloc[2]["v1"] == "1 из 2 · деградация · галлюцинирует «Чебурашка»"
     assert ru.iloc[2]["роль"] == "контрольный"
     assert len(report.answers_table("ru")) == len(answers)
-    fig = evaluation_figure(report, "ru")
+    fig = evaluation_figure(report, chart_labels("explorer", "ru"))
     assert fig.layout.title.text.startswith("Верные") and len(fig.data) == 3
 
 

@@ -8,12 +8,14 @@ from typing import Any
 import gradio as gr
 
 from comparison.adapters import unpack_adapter
-from comparison.charts import explorer as exp_charts
-from comparison.explorer import ModelLoadError
-from comparison.explorer.probes import verdict_kind
-from comparison.explorer_report import ExplorerReport, explore_all
+from comparison.basics import torch_threads
+from comparison.charts.explorer import compare_figures
+from comparison.explorer import CompareRequest, ModelLoadError
+from ui import explorer_eval
 from ui.common import PRIVATE, Labels, explorers, guarded, progress_cb, session_of, user_dir, user_error
 from ui.locales import chart_labels, localize_label, t
+
+MAX_NEW_DEFAULT = 32  # answer tokens of the default click: two generations dominate its time
 
 
 def _explorer(session: str | None, lang: str, progress: gr.Progress | None = None) -> Any:
@@ -34,32 +36,32 @@ def _status(session: str, lang: str) -> str:
     return t("exp_models", lang, model=localize_label(ex.model_label, lang), adapter=adapter)
 
 
-def _figures(rep: ExplorerReport, image: Any, lang: str) -> dict[str, Any]:
-    """Figure per view name from the report (None where a view does not apply)."""
-    lab = chart_labels("explorer", lang)
-    res = rep.result
-    return {
-        "topk": exp_charts.top_k_figure(res.top_k, lab),
-        "kw": exp_charts.keyword_figure(rep.keywords, lab) if rep.keywords is not None else None,
-        "att": exp_charts.attention_figure(rep.attention_base, rep.attention_lora, rep.query_labels,
-                                           res.tokens, rep.layer, lab),
-        "img": exp_charts.image_attention_figure(image, *rep.image_maps, lab) if rep.image_maps else None,
-        "shift": exp_charts.layer_shift_figure(res.layer_shift, lab),
-        "anat": exp_charts.anatomy_figure(rep.anatomy_grid, lab) if rep.anatomy is not None else None,
-        "sv": exp_charts.singular_values_figure(rep.anatomy, lab) if rep.anatomy is not None else None,
-        "pvl": exp_charts.prompt_vs_lora_figure(rep.prompt_vs_lora.table, lab) if rep.prompt_vs_lora else None,
-    }
+def _sliders(limits: Any) -> dict[str, Any]:
+    """Layer / head slider updates for a model's limits (-1 = last layer / mean of heads)."""
+    if limits is None:
+        return {}
+    return {"layer": gr.update(minimum=-1, maximum=limits.layers - 1),
+            "head": gr.update(minimum=-1, maximum=limits.heads - 1)}
 
 
-def _verdict(rep: ExplorerReport, lang: str) -> str:
-    pvl = rep.prompt_vs_lora
-    if pvl is None:
-        return ""
-    kind, params = verdict_kind(pvl.kl_lora, pvl.kl_lora_vs_context, pvl.top_overlap, pvl.same_top1)
-    return t(f"verdict_{kind}", lang, **params)
+def _check(request: CompareRequest, limits: Any, lang: str) -> None:
+    """Refuse a bad layer / head (or any bad field) before any model work, in `lang`."""
+    if limits is None:
+        return
+    try:
+        request.check(limits)
+    except ValueError as exc:
+        field = str(exc).split(":", 1)[0]
+        if field == "layer":
+            raise gr.Error(t("exp_bad_layer", lang, n=limits.layers, top=limits.layers - 1)) from exc
+        if field == "head":
+            raise gr.Error(t("exp_bad_head", lang, n=limits.heads, top=limits.heads - 1)) from exc
+        raise user_error(exc, lang) from exc
 
 
-PLOTS = ("topk", "kw", "att", "img", "shift", "anat", "sv", "pvl")
+# UI key → compare_figures name
+PLOTS = {"topk": "top_k", "kw": "keywords", "att": "attention", "img": "image_attention", "shift": "layer_shift",
+         "anat": "anatomy", "sv": "singular_values", "pvl": "prompt_vs_lora"}
 
 
 def build(L: Labels, lang: str) -> dict[str, Any]:
@@ -80,9 +82,12 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
     with gr.Row():
         c["scale"] = L(gr.Slider(0, 2, 1, step=0.1, label=t("scale", lang), elem_id="exp-scale"), "scale")
         c["top_k"] = L(gr.Slider(3, 30, 10, step=1, label=t("top_k", lang)), "top_k")
-        c["max_new"] = L(gr.Slider(0, 128, 40, step=1, label=t("max_new", lang)), "max_new")
-        c["layer"] = L(gr.Slider(0, 63, 0, step=1, label=t("layer", lang)), "layer")
-        c["head"] = L(gr.Slider(-1, 31, -1, step=1, label=t("head", lang)), "head")
+        c["max_new"] = L(gr.Slider(0, 128, MAX_NEW_DEFAULT, step=1, label=t("max_new", lang)), "max_new")
+        limits = explorers.limits()  # config.json only: the sliders fit the model before it loads
+        c["layer"] = L(gr.Slider(-1, limits.layers - 1 if limits else 63, -1, step=1, label=t("layer", lang),
+                                 elem_id="exp-layer"), "layer")
+        c["head"] = L(gr.Slider(-1, limits.heads - 1 if limits else 31, -1, step=1, label=t("head", lang),
+                                elem_id="exp-head"), "head")
     with gr.Row():
         c["load"] = L(gr.Button(t("exp_load", lang), elem_id="exp-load"), "exp_load", "value")
         c["run"] = L(gr.Button(t("explore", lang), variant="primary", elem_id="exp-run"), "explore", "value")
@@ -97,20 +102,22 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
     for row in (("topk", "kw"), ("att",), ("img",), ("shift", "anat"), ("sv", "pvl")):
         with gr.Row():
             for key in row:
-                c[key] = gr.Plot(elem_id=ids[key])
+                c[key] = gr.Plot(elem_id=ids[key], visible=key in ("topk", "att", "shift"))
     c["verdict"] = gr.Markdown(elem_id="exp-verdict")
+    c.update(explorer_eval.build(L, lang))
     return c
 
 
 def bind(c: dict[str, Any], lang_radio: gr.Radio, tab: gr.Tab) -> None:
+    def with_sliders(out: dict, limits: Any) -> dict:
+        return {**out, **{c[k]: v for k, v in _sliders(limits).items()}}
+
     def on_select(lang: str, request: gr.Request) -> dict:
-        return {c["status"]: _status(session_of(request), lang)}
+        return with_sliders({c["status"]: _status(session_of(request), lang)}, explorers.limits())
 
     def load(lang: str, request: gr.Request, progress: gr.Progress = gr.Progress()) -> dict:
         ex = _explorer(None, lang, progress)
-        layers = int(ex.model.config.get_text_config().num_hidden_layers)
-        return {c["status"]: _status(session_of(request), lang),
-                c["layer"]: gr.update(maximum=layers - 1, value=layers - 1)}
+        return with_sliders({c["status"]: _status(session_of(request), lang)}, ex.limits)
 
     def upload(file: str | None, lang: str, request: gr.Request,
                progress: gr.Progress = gr.Progress()) -> dict:
@@ -127,33 +134,40 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, tab: gr.Tab) -> None:
     def run(prompt: str, image: Any, scale: float, top_k: float, max_new: float, layer: float,
             head: float, keywords: str, context: str, lang: str, request: gr.Request,
             progress: gr.Progress = gr.Progress()) -> dict:
-        """All explorer views for one input: base and LoRA passes from the one shared model."""
+        """One `Explorer.compare` call: every view of one input from the fewest passes."""
+        req = CompareRequest(prompt=prompt or "", image=image, scale=float(scale), top_k=int(top_k),
+                             max_new_tokens=int(max_new), layer=None if int(layer) < 0 else int(layer),
+                             head=None if int(head) < 0 else int(head),
+                             keywords=tuple(w.strip() for w in (keywords or "").split(",") if w.strip()),
+                             context=(context or "").strip())
+        _check(req, explorers.limits(), lang)  # before loading or any pass
         ex = _explorer(session_of(request), lang, progress)
-        step = lambda frac, what: progress(frac, desc=t(f"exp_progress_{what}", lang))  # noqa: E731
-        rep = guarded("input", lang, lambda: explore_all(
-            ex, prompt, image, float(scale), int(top_k), int(max_new), int(layer),
-            None if int(head) < 0 else int(head), (keywords or "").split(","), context, step))
-        figs = _figures(rep, image, lang)
-        res = rep.result
-        return {c["ans_base"]: res.answers.get("base", ""), c["ans_lora"]: res.answers.get("lora", ""),
-                c["divergence"]: t("divergence", lang, kl=res.kl, js=res.js),
-                **{c[k]: figs[k] for k in PLOTS}, c["verdict"]: _verdict(rep, lang),
-                c["status"]: _status(session_of(request), lang),
-                c["layer"]: gr.update(maximum=rep.n_layers - 1, value=rep.layer)}
+        _check(req, ex.limits, lang)
+        progress(0.2, desc=t("exp_progress_passes", lang))
+        with torch_threads():  # one explorer call at a time (concurrency_id "explorer")
+            rep = guarded("input", lang, lambda: ex.compare(req, lang))
+        figs = compare_figures(rep, chart_labels("explorer", lang), image)
+        return with_sliders({
+            c["ans_base"]: rep.answers.get("base", ""), c["ans_lora"]: rep.answers.get("lora", ""),
+            c["divergence"]: t("divergence", lang, kl=rep.kl, js=rep.js),
+            **{c[k]: gr.update(value=figs[name], visible=figs[name] is not None) for k, name in PLOTS.items()},
+            c["verdict"]: rep.prompt_vs_lora.verdict if rep.prompt_vs_lora else "",
+            c["status"]: _status(session_of(request), lang)}, rep.limits)
 
     outputs = [c["ans_base"], c["ans_lora"], c["divergence"], *(c[k] for k in PLOTS), c["verdict"],
-               c["status"], c["layer"]]
-    c["load"].click(load, [lang_radio], [c["status"], c["layer"]], **PRIVATE)
-    tab.select(on_select, [lang_radio], [c["status"]], **PRIVATE)
+               c["status"], c["layer"], c["head"]]
+    c["load"].click(load, [lang_radio], [c["status"], c["layer"], c["head"]], **PRIVATE)
+    tab.select(on_select, [lang_radio], [c["status"], c["layer"], c["head"]], **PRIVATE)
     c["adapter_file"].upload(upload, [c["adapter_file"], lang_radio], [c["status"]],
                              concurrency_id="explorer", **PRIVATE)
     c["run"].click(run, [c["prompt"], c["image"], c["scale"], c["top_k"], c["max_new"], c["layer"],
                          c["head"], c["keywords"], c["context"], lang_radio], outputs,
                    concurrency_id="explorer", concurrency_limit=1, **PRIVATE)
+    explorer_eval.bind(c, lang_radio)
 
 
 def api() -> None:
-    """/next_token and /explore for programs (the shared model with its default adapter)."""
+    """/next_token, /explore and /evaluate_explorer for programs (the shared model with its default adapter)."""
     def api_next_token(prompt: str, top_k: int = 10, scale: float = 1.0) -> dict:
         """Top-k next tokens after `prompt`, base vs LoRA, with KL(LoRA ‖ base)."""
         ex = _explorer(None, "en")
@@ -162,11 +176,13 @@ def api() -> None:
     def api_explore(prompt: str, top_k: int = 10, scale: float = 1.0, max_new_tokens: int = 32) -> dict:
         """The full comparison as JSON: answers, top-k table, KL/JS, per-layer attention shift."""
         ex = _explorer(None, "en")
-        return guarded("input", "en", lambda: ex.explore(prompt, top_k=int(top_k), scale=float(scale),
-                                                          max_new_tokens=int(max_new_tokens)).to_json())
+        with torch_threads():
+            return guarded("input", "en", lambda: ex.explore(prompt, top_k=int(top_k), scale=float(scale),
+                                                              max_new_tokens=int(max_new_tokens)).to_json())
 
     gr.api(api_next_token, api_name="next_token", concurrency_id="explorer")
     gr.api(api_explore, api_name="explore", concurrency_id="explorer")
+    explorer_eval.api()
 
 
 __all__ = ["ModelLoadError", "api", "bind", "build"]

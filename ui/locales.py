@@ -4,7 +4,9 @@ Why a table and not gradio's browser-locale i18n: users switch language with a c
 the page (a Russian shop owner may share the screen with an English-speaking engineer),
 so every label must be re-renderable on demand. Packages stay language-free: charts take
 label dicts (`chart_labels`), package errors carry a code (`err_<code>` here), status
-words come from codes (`status_<code>`, `mode_<code>`, `verdict_<code>`).
+words come from codes (`status_<code>`, `mode_<code>`). Report sentences built from numbers
+(the explorer's prompt-vs-LoRA verdict, the evaluation tables) are worded by the package in
+the `lang` the UI passes, because their grammar depends on the numbers' direction.
 """
 from __future__ import annotations
 
@@ -221,7 +223,7 @@ TEXT: dict[str, dict[str, str]] = {
     "scale": {"ru": "Сила адаптера", "en": "Adapter strength"},
     "top_k": {"ru": "Top-k токенов", "en": "Top-k tokens"},
     "max_new": {"ru": "Длина ответа (токенов)", "en": "Answer length (tokens)"},
-    "layer": {"ru": "Слой внимания", "en": "Attention layer"},
+    "layer": {"ru": "Слой внимания (-1 = последний)", "en": "Attention layer (-1 = last)"},
     "head": {"ru": "Голова (-1 = среднее)", "en": "Head (-1 = mean)"},
     "keywords": {"ru": "Ключевые слова (через запятую)", "en": "Key words (comma-separated)"},
     "context": {"ru": "Контекст-промпт: может ли он заменить LoRA?",

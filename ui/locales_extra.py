@@ -34,8 +34,41 @@ EXTRA: dict[str, dict[str, str]] = {
     "time_s": _s("{s} с", "{s} s"),
     "loading_progress": _s("Загрузка модели…", "Loading the model…"),
     "exp_progress_passes": _s("проходы без адаптера и с LoRA", "base and LoRA passes"),
-    "exp_progress_probes": _s("ключевые слова, устройство адаптера, промпт против LoRA",
-                            "key words, adapter anatomy, prompt vs LoRA"),
+    "exp_bad_layer": _s("Слой вне диапазона: слоёв у этой модели — {n}, выберите 0 … {top} (или -1 = последний).",
+                        "Layer out of range: this model has {n} layers, choose 0 … {top} (or -1 = the last)."),
+    "exp_bad_head": _s("Голова вне диапазона: голов внимания у этой модели — {n}, выберите 0 … {top} "
+                       "(или -1 = среднее).",
+                       "Head out of range: this model has {n} attention heads, choose 0 … {top} (or -1 = the mean)."),
+    # ---- explorer evaluation (ui/explorer_eval.py)
+    "ev_title": _s("## Оценка: вопросы × адаптеры\nКаждая модель (база и каждый адаптер этой модели) отвечает на "
+                   "каждый вопрос; ответ верен, если в нём есть ожидаемое имя. Так же, как в отчёте seed 001, "
+                   "только автоматически.",
+                   "## Evaluation: questions × adapters\nEach model (the base and every adapter for this model) "
+                   "answers every question; an answer is right if it contains an expected name. The table of "
+                   "the seed-001 report, scored automatically."),
+    "ev_questions": _s("Свой набор вопросов (.jsonl; по умолчанию examples/cartoon_eval.jsonl)",
+                       "Your question set (.jsonl; default examples/cartoon_eval.jsonl)"),
+    "ev_run": _s("Запустить оценку", "Run evaluation"),
+    "ev_cancel": _s("Остановить", "Cancel"),
+    "ev_models": _s("Модели: {models}", "Models: {models}"),
+    "ev_done": _s("Готово: {q} вопросов × {m} моделей за {s:.0f} с.", "Done: {q} questions × {m} models in {s:.0f} s."),
+    "ev_cancelled": _s("Остановлено: отвечено на {q} вопросов из {total}; таблица — по отвеченным.",
+                       "Cancelled: {q} of {total} questions answered; the table covers those."),
+    "ev_cancel_sent": _s("Остановка после текущей порции вопросов…", "Stopping after the current batch of questions…"),
+    "ev_table": _s("Наша таблица: персонажи × модели (правила — в описании выше)",
+                   "Our table: characters × models (rules above)"),
+    "ev_seed": _s("Таблица из отчёта seed 001 (оценена вручную, VLM по картинкам) — для сравнения",
+                  "The seed-001 report's own table (judged by hand, a VLM on images) — for comparison"),
+    "ev_csv": _s("Таблица в CSV", "The table as CSV"),
+    "ev_answers": _s("Все ответы", "All answers"),
+    "ev_pick": _s("Открыть ответ", "Open an answer"),
+    "ev_detail": _s("**Вопрос:** {q}  \n**Ожидается:** {exp}  \n**База:** {base}  \n**{model}:** {ans}  \n"
+                    "**Вердикт:** {verdict}",
+                    "**Question:** {q}  \n**Expected:** {exp}  \n**Base:** {base}  \n**{model}:** {ans}  \n"
+                    "**Verdict:** {verdict}"),
+    "ev_right": _s("верно", "correct"),
+    "ev_wrong": _s("неверно", "wrong"),
+    "ev_names": _s("называет другого персонажа: {names}", "names another character: {names}"),
     "push_ok": _s("✅ Отправлено: {url}", "✅ Pushed: {url}"),
     # ---- presets (values are tuning.config.PRESETS keys)
     "preset_matching": _s("сопоставление товаров — по умолчанию (контрастное обучение, LoRA)",
@@ -129,21 +162,6 @@ EXTRA: dict[str, dict[str, str]] = {
     "lbl_local": _s("локально:", "local:"),
     "lbl_not_loaded": _s("ещё не загружена", "not loaded yet"),
     "lbl_none": _s("нет (только базовая модель)", "none (base model only)"),
-    # ---- explorer verdict (comparison.explorer.probes.verdict_kind)
-    "verdict_none": _s("Адаптер почти не меняет этот следующий токен — промпту нечего повторять.",
-                       "The adapter barely changes this next token, so there is nothing for a prompt to imitate."),
-    "verdict_imitates": _s("Контекст-промпт воспроизводит почти весь эффект LoRA (необъяснённым остаётся "
-                           "{ratio:.0%} сдвига; общих топ-токенов {overlap:.0%}).",
-                           "The context prompt reproduces most of the LoRA's effect here (it leaves "
-                           "{ratio:.0%} of the LoRA's shift unexplained; {overlap:.0%} of top tokens shared)."),
-    "verdict_partly": _s("Контекст-промпт сдвигает модель отчасти туда же, что и LoRA (остаётся {ratio:.0%} "
-                         "сдвига; общих топ-токенов {overlap:.0%}).",
-                         "The context prompt moves the model partly the way the LoRA does ({ratio:.0%} "
-                         "of the LoRA's shift left; {overlap:.0%} of top tokens shared)."),
-    "verdict_differs": _s("Контекст-промпт не заменяет LoRA: он сдвигает следующий токен в другую сторону "
-                          "(общих топ-токенов {overlap:.0%}).",
-                          "The context prompt does not imitate the LoRA here: it moves the next token "
-                          "elsewhere ({overlap:.0%} of top tokens shared)."),
     # ---- errors: err_<code> for coded package errors, err_<kind> wrappers for the rest
     "err_bad_prefix": _s("Префикс должен быть «query: », «passage: » или пустым.",
                          "The prefix must be 'query: ', 'passage: ' or empty."),
@@ -209,21 +227,30 @@ EXTRA: dict[str, dict[str, str]] = {
     "chart_explorer_probability": _s("вероятность", "probability"),
     "chart_explorer_delta_lora_base": _s("Δ = LoRA − без адаптера", "Δ = LoRA − base"),
     "chart_explorer_topk_title": _s("Следующий токен: без адаптера и с LoRA", "Next token: base vs LoRA"),
-    "chart_explorer_kw_title": _s("Вероятность ключевых слов по ходу ответа", "Key-word probability along the answer"),
+    "chart_explorer_kw_title": _s("Вероятность ключевых слов по ходу ответа с LoRA (обе модели читают этот текст)",
+                                  "Key-word probability along the LoRA's answer (both models read this text)"),
     "chart_explorer_kw_x": _s("шаг ответа (сколько токенов уже сгенерировано)", "answer step (token generated so far)"),
     "chart_explorer_kw_y": _s("P(следующий токен начинает слово)", "P(next token starts the word)"),
-    "chart_explorer_att_title": _s("Внимание по токенам, слой {layer}", "Attention over tokens, layer {layer}"),
-    "chart_explorer_img_title": _s("Внимание по картинке", "Attention over the image"),
+    "chart_explorer_att_title": _s("Внимание по токенам, слой {layer}, {head}",
+                                   "Attention over tokens, layer {layer}, {head}"),
+    "chart_explorer_mean_heads": _s("среднее по головам", "mean of heads"),
+    "chart_explorer_head_n": _s("голова {head}", "head {head}"),
+    "chart_explorer_img_title": _s("Внимание по картинке, слой {layer}", "Attention over the image, layer {layer}"),
     "chart_explorer_shift_title": _s("Сдвиг внимания по слоям", "Attention shift per layer"),
     "chart_explorer_layer": _s("слой", "layer"),
     "chart_explorer_js_axis": _s("расхождение JS (наты, среднее по головам и токенам)",
                                  "JS divergence (nats, mean over heads and tokens)"),
     "chart_explorer_anat_title": _s("Куда пишет адаптер: ‖ΔW‖", "Where the adapter writes: ‖ΔW‖"),
     "chart_explorer_module": _s("модуль", "module"),
-    "chart_explorer_sv_title": _s("Сингулярные числа ΔW", "Singular values of ΔW"),
-    "chart_explorer_index": _s("номер", "index"),
+    "chart_explorer_sv_title": _s("Сингулярные числа ΔW: {n} модулей с самым большим обновлением",
+                                  "Singular values of ΔW: the {n} modules with the largest update"),
+    "chart_explorer_index": _s("направление (номер)", "direction (index)"),
     "chart_explorer_singular": _s("сингулярное число", "singular value"),
     "chart_explorer_pvl_title": _s("Промпт против LoRA", "Prompt vs LoRA"),
     "chart_explorer_base_context": _s("без адаптера + контекст", "base + context"),
     "chart_explorer_base_lora": _s("с LoRA", "base + LoRA"),
+    "chart_explorer_eval_title": _s("Верные ответы по персонажам и моделям", "Correct answers per character and model"),
+    "chart_explorer_share": _s("доля верных ответов", "share of questions answered correctly"),
+    "chart_explorer_targets": _s("целевые", "targets"),
+    "chart_explorer_controls": _s("контрольные", "controls"),
 }

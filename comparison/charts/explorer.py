@@ -19,14 +19,18 @@ DIVERGING = "RdBu_r"
 DEFAULT_LABELS: dict[str, str] = {
     "base": "base", "lora": "LoRA", "delta": "Δ", "probability": "probability",
     "delta_lora_base": "Δ = LoRA − base", "topk_title": "Next token: base vs LoRA",
-    "kw_title": "Key-word probability along the answer",
+    "kw_title": "Key-word probability along the LoRA's answer (both models read this text)",
     "kw_x": "answer step (token generated so far)", "kw_y": "P(next token starts the word)",
-    "att_title": "Attention over tokens, layer {layer}", "img_title": "Attention over the image",
+    "att_title": "Attention over tokens, layer {layer}, {head}", "mean_heads": "mean of heads",
+    "head_n": "head {head}", "img_title": "Attention over the image, layer {layer}",
     "shift_title": "Attention shift per layer", "layer": "layer",
     "js_axis": "JS divergence (nats, mean over heads and tokens)",
     "anat_title": "Where the adapter writes: ‖ΔW‖", "module": "module",
-    "sv_title": "Singular values of ΔW", "index": "index", "singular": "singular value",
+    "sv_title": "Singular values of ΔW: the {n} modules with the largest update",
+    "index": "direction (index)", "singular": "singular value",
     "pvl_title": "Prompt vs LoRA", "base_context": "base + context", "base_lora": "base + LoRA",
+    "eval_title": "Correct answers per character and model", "share": "share of questions answered correctly",
+    "targets": "targets", "controls": "controls",
 }
 
 
@@ -71,10 +75,11 @@ def keyword_figure(frame: pd.DataFrame, labels: dict[str, str] | None = None) ->
 
 def attention_figure(base: np.ndarray, lora: np.ndarray, query_labels: list[str],
                      key_labels: list[str], layer: int = 0,
-                     labels: dict[str, str] | None = None) -> go.Figure:
-    """Three heatmaps (base, LoRA, Δ) of queries × keys."""
+                     labels: dict[str, str] | None = None, head: int | None = None) -> go.Figure:
+    """Three heatmaps (base, LoRA, Δ) of queries × keys at one layer (one head or their mean)."""
     lab = _labels(labels)
-    title = lab["att_title"].format(layer=layer)
+    which = lab["mean_heads"] if head is None else lab["head_n"].format(head=head)
+    title = lab["att_title"].format(layer=layer, head=which)
     delta = lora - base
     fig = make_subplots(rows=1, cols=3, shared_yaxes=True,
                         subplot_titles=(lab["base"], lab["lora"], lab["delta"]))
@@ -90,10 +95,10 @@ def attention_figure(base: np.ndarray, lora: np.ndarray, query_labels: list[str]
 
 
 def image_attention_figure(image: Any, base: np.ndarray, lora: np.ndarray,
-                           labels: dict[str, str] | None = None) -> go.Figure:
+                           labels: dict[str, str] | None = None, layer: int = 0) -> go.Figure:
     """The image three times with base / LoRA / Δ patch attention laid over it."""
     lab = _labels(labels)
-    title = lab["img_title"]
+    title = lab["img_title"].format(layer=layer)
     img = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
     h, w = img.shape[:2]
     delta = lora - base
@@ -132,15 +137,23 @@ def anatomy_figure(grid: pd.DataFrame, labels: dict[str, str] | None = None) -> 
     return fig
 
 
-def singular_values_figure(anatomy: pd.DataFrame, labels: dict[str, str] | None = None) -> go.Figure:
-    """One line per LoRA module: how many of the r directions the update really uses."""
+def top_singular_modules(anatomy: pd.DataFrame, n: int = 8) -> pd.DataFrame:
+    """The n modules with the largest ‖ΔW‖ (all of them would be ~70 unreadable lines)."""
+    return anatomy.sort_values("norm", ascending=False).head(n)
+
+
+def singular_values_figure(anatomy: pd.DataFrame, labels: dict[str, str] | None = None,
+                           n: int = 8) -> go.Figure:
+    """Singular values of the n largest updates: how many of the r directions each really uses."""
     lab = _labels(labels)
+    top = top_singular_modules(anatomy, n)
     fig = go.Figure()
-    for _, row in anatomy.iterrows():
-        fig.add_scatter(y=row["singular_values"], mode="lines", opacity=0.5,
-                        name=f"{row['part']} L{row['layer']} {row['module']}")
-    fig.update_layout(title=lab["sv_title"], xaxis_title=lab["index"], yaxis_title=lab["singular"],
-                      yaxis_type="log", showlegend=len(anatomy) <= 20)
+    for _, row in top.iterrows():
+        values = list(row["singular_values"])
+        fig.add_scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines+markers",
+                        name=f"L{row['layer']} {row['module']} (‖ΔW‖ {row['norm']:.2f})")
+    fig.update_layout(title=lab["sv_title"].format(n=len(top)), xaxis_title=lab["index"],
+                      yaxis_title=lab["singular"], yaxis_type="log")
     return fig
 
 
@@ -156,4 +169,48 @@ def prompt_vs_lora_figure(table: pd.DataFrame, labels: dict[str, str] | None = N
     fig.add_bar(y=labels, x=table["lora"], name=lab["base_lora"], orientation="h", marker_color=LORA)
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(title=title, barmode="group", height=max(300, 30 * len(labels) + 120))
+    return fig
+
+
+def compare_figures(report: Any, labels: dict[str, str] | None = None,
+                    image: Any | None = None) -> dict[str, go.Figure | None]:
+    """Every chart of one `CompareReport`; None where it does not apply (the UI hides it)."""
+    from comparison.explorer.anatomy import norm_grid
+
+    applies = report.applies
+    queries = [report.tokens[q] for q in report.queries]
+    figs: dict[str, go.Figure | None] = {
+        "top_k": top_k_figure(report.top_k, labels),
+        "attention": attention_figure(report.attention["base"], report.attention["lora"], queries, report.tokens,
+                                      report.layer, labels, report.head),
+        "layer_shift": layer_shift_figure(report.layer_shift, labels),
+        "keywords": keyword_figure(report.keywords, labels) if applies.get("keywords") else None,
+        "image_attention": None, "anatomy": None, "singular_values": None,
+        "prompt_vs_lora": (prompt_vs_lora_figure(report.prompt_vs_lora.table, labels)
+                           if applies.get("prompt_vs_lora") else None),
+    }
+    if applies.get("image_attention") and image is not None:
+        figs["image_attention"] = image_attention_figure(image, report.image_attention["base"],
+                                                         report.image_attention["lora"], labels, report.layer)
+    if applies.get("anatomy"):
+        figs["anatomy"] = anatomy_figure(norm_grid(report.anatomy), labels)
+        figs["singular_values"] = singular_values_figure(report.anatomy, labels)
+    return figs
+
+
+def evaluation_figure(report: Any, labels: dict[str, str] | None = None) -> go.Figure:
+    """Grouped bars: per character (targets, then controls) the share correct, one bar per model."""
+    t = _labels(labels)
+    results = sorted(report.results, key=lambda r: r.role != "target")
+    characters = list(dict.fromkeys(r.character for r in results))
+    roles = {r.character: r.role for r in results}
+    cells = {(r.character, r.model): r for r in results}
+    x = [[t[roles[c] + "s"] for c in characters], characters]
+    fig = go.Figure()
+    for model in report.models:
+        got = [cells.get((c, model)) for c in characters]
+        fig.add_bar(x=x, y=[g.correct / g.total if g else None for g in got], name=model,
+                    text=[f"{g.correct}/{g.total}" if g else "" for g in got], textposition="outside")
+    fig.update_layout(title=t["eval_title"], barmode="group", yaxis=dict(title=t["share"], range=[0, 1.15]),
+                      legend_title_text="", height=420)
     return fig

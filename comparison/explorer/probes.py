@@ -110,36 +110,6 @@ class PromptVsLora:
                 "top_overlap": self.top_overlap, "same_top1": self.same_top1, "verdict": self.verdict}
 
 
-VERDICTS = {
-    "none": "The adapter barely changes this next token, so there is nothing for a prompt to imitate.",
-    "imitates": ("The context prompt reproduces most of the LoRA's effect here (it leaves {ratio:.0%} "
-                 "of the LoRA's shift unexplained; {overlap:.0%} of top tokens shared)."),
-    "partly": ("The context prompt moves the model partly the way the LoRA does ({ratio:.0%} of the "
-               "LoRA's shift left; {overlap:.0%} of top tokens shared)."),
-    "differs": ("The context prompt does not imitate the LoRA here: it moves the next token elsewhere "
-                "({overlap:.0%} of top tokens shared)."),
-}
-
-
-def verdict_kind(kl_lora: float, kl_between: float, overlap: float,
-                 same_top1: bool) -> tuple[str, dict[str, float]]:
-    """The verdict as a code + numbers, so the UI can say it in the user's language."""
-    if kl_lora < 1e-4:
-        return "none", {"ratio": 0.0, "overlap": overlap}
-    ratio = kl_between / kl_lora
-    if ratio < 0.3 and overlap >= 0.6:
-        return "imitates", {"ratio": ratio, "overlap": overlap}
-    if ratio < 1.0 or same_top1:
-        return "partly", {"ratio": ratio, "overlap": overlap}
-    return "differs", {"ratio": ratio, "overlap": overlap}
-
-
-def verdict(kl_lora: float, kl_between: float, overlap: float, same_top1: bool) -> str:
-    """One plain-language (English) sentence for the numbers."""
-    kind, params = verdict_kind(kl_lora, kl_between, overlap, same_top1)
-    return VERDICTS[kind].format(**params)
-
-
 VERDICT = {
     "en": {
         "none": "The adapter barely changes this next token, so there is nothing for a prompt to imitate.",
