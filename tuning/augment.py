@@ -135,16 +135,25 @@ def _case(text: str, rng: random.Random) -> str:
     return " ".join(tokens)
 
 
+def slip(word: str, rng: random.Random) -> str:
+    """One keyboard slip in a word of 4+ letters: a swapped, dropped or doubled letter.
+
+    (`examples/make_products.py` makes its corpus typos the same way, in its own copy: the
+    example generators run standalone, from a copy of examples/.)
+    """
+    k = rng.randrange(1, len(word) - 2)
+    kind = rng.randrange(3)
+    return (word[:k] + word[k + 1] + word[k] + word[k + 2:] if kind == 0 else
+            word[:k] + word[k + 1:] if kind == 1 else word[:k] + word[k] + word[k:])
+
+
 def _typo(text: str, rng: random.Random) -> str:
     tokens = text.split(" ")
     long = [i for i, w in enumerate(tokens) if droppable(w) and len(w) >= 5 and not LATIN.search(w)]
     if not long:
         return text
     i = rng.choice(long)
-    w, k = tokens[i], rng.randrange(1, len(tokens[i]) - 2)
-    kind = rng.randrange(3)
-    tokens[i] = (w[:k] + w[k + 1] + w[k] + w[k + 2:] if kind == 0 else
-                 w[:k] + w[k + 1:] if kind == 1 else w[:k] + w[k] + w[k:])
+    tokens[i] = slip(tokens[i], rng)
     return " ".join(tokens)
 
 
