@@ -83,7 +83,7 @@ def test_upload_over_the_limit_is_refused_by_the_server(api: str) -> None:
 @pytest.mark.parametrize("path", ["/etc/passwd", str(ROOT / "app.py"), "../../../../etc/passwd",
                                   str(SESSIONS)])
 def test_server_paths_sent_as_input_files_are_refused(api: str, path: str) -> None:
-    out = call_raw(api, "preview_corpus", [{"path": path, "meta": {"_type": "gradio.FileData"}}])
+    out = call_raw(api, "preview_corpus", [{"path": path, "meta": {"_type": "gradio.FileData"}}, "", "auto"])
     assert out.startswith("event: error"), out[:300]
     assert "not uploaded by a user" in out
     assert "root:x:" not in out and "import gradio" not in out
@@ -115,7 +115,7 @@ def test_score_pair_answers_emoji_and_control_characters(app_url: str, text_a: s
 
 def test_lone_surrogate_sent_as_raw_json_is_answered(api: str) -> None:
     """gradio_client cannot even encode it; a hand-written JSON body can."""
-    out = call_raw(api, "score_pair", ["x\ud800y", "Телефон Apple", "query: "])
+    out = call_raw(api, "score_pair", ["x\ud800y", "Телефон Apple", "query: ", 1.0])
     assert out.startswith("event: complete"), out[:300]
     assert math.isfinite(json.loads(out.split("data: ", 1)[1])[0]["base"])
 
@@ -169,7 +169,7 @@ def test_other_session_cannot_fetch_my_trained_files(app_url: str, api: str, cor
     # Bob knows (or guesses) the exact server paths of Alice's files: all refused.
     for path in private:
         assert httpx.get(f"{api}/file={path}", timeout=30).status_code == 403, path
-        out = call_raw(api, "preview_corpus", [{"path": str(path), "meta": {"_type": "gradio.FileData"}}])
+        out = call_raw(api, "preview_corpus", [{"path": str(path), "meta": {"_type": "gradio.FileData"}}, "", "auto"])
         assert out.startswith("event: error") and "not uploaded by a user" in out
 
     # What Alice got is a copy in gradio's cache under sha256(secret seed + content): a
