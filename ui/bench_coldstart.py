@@ -18,6 +18,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,16 +38,26 @@ def _imports_floor() -> float:
     return time.perf_counter() - t0
 
 
-def _cold_start(timeout: float = 300.0) -> float:
-    from gradio_client import Client
-
+@contextmanager
+def running_app() -> Iterator[tuple[subprocess.Popen, int]]:
+    """``python app.py`` on a free port, as a user starts it; stopped on exit."""
     port = _free_port()
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "HF_HUB_OFFLINE": "1",
            "GRADIO_ANALYTICS_ENABLED": "False"}
-    t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        yield proc, port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _cold_start(timeout: float = 300.0) -> float:
+    from gradio_client import Client
+
+    t0 = time.perf_counter()
+    with running_app() as (_, port):
         while time.perf_counter() - t0 < timeout:
             try:
                 client = Client(f"http://127.0.0.1:{port}/", verbose=False)
@@ -55,9 +67,6 @@ def _cold_start(timeout: float = 300.0) -> float:
             except Exception:  # not up yet
                 time.sleep(0.2)
         raise TimeoutError("no answer")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def main(argv: list[str] | None = None) -> dict:

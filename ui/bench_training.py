@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ui.bench_coldstart import ROOT, _free_port
+from ui.bench_coldstart import ROOT, running_app
 
 CORPUS = ROOT / "examples" / "products_corpus.txt"
 
@@ -46,18 +46,13 @@ def _app(corpus: Path, timeout: float = 1800.0) -> dict:
 
     from tuning.config import UI_FIELDS, TrainConfig
 
-    port = _free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "HF_HUB_OFFLINE": "1",
-           "GRADIO_ANALYTICS_ENABLED": "False"}
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with running_app() as (_, port):
         deadline = time.time() + 300
         while True:
             try:
                 client = Client(f"http://127.0.0.1:{port}/", verbose=False)
                 break
-            except Exception:
+            except Exception:  # not up yet
                 if time.time() > deadline:
                     raise
                 time.sleep(0.5)
@@ -66,9 +61,6 @@ def _app(corpus: Path, timeout: float = 1800.0) -> dict:
         _, metrics, *_ = client.predict(handle_file(str(corpus)), None, "en", *values,
                                         api_name="/train")
         return {"steps": metrics["steps"], "elapsed_s": metrics["elapsed_s"]}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def main(argv: list[str] | None = None) -> dict:

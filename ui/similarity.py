@@ -148,6 +148,11 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
     return c
 
 
+def _picked(picked: str | None, lang: str, request: gr.Request) -> tuple[Any, str | None]:
+    """The shared encoder and the adapter this session may compare with (its pick or the default)."""
+    return encoder(lang), encoders.resolve(session_of(request), picked)
+
+
 def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown) -> None:
     """Events of the tab; every handler returns a dict keyed by component."""
     def on_adapter(picked: str | None, lang: str, request: gr.Request) -> dict:
@@ -155,8 +160,7 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown) -> None:
 
     def score_one(a: str, b: str, prefix: str, picked: str | None, scale: float, lang: str,
                   request: gr.Request) -> dict:
-        enc = encoder(lang)
-        name = encoders.resolve(session_of(request), picked)
+        enc, name = _picked(picked, lang, request)
         df = guarded("input", lang, lambda: similarity.score_pairs(
             enc, [(a, b)], parse_prefix(prefix), name, float(scale)))
         row = df.iloc[0]
@@ -166,8 +170,7 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown) -> None:
 
     def score_table(table: pd.DataFrame, prefix: str, picked: str | None, scale: float, lang: str,
                     request: gr.Request) -> dict:
-        enc = encoder(lang)
-        name = encoders.resolve(session_of(request), picked)
+        enc, name = _picked(picked, lang, request)
         pairs, same = _pairs(table)
         rep = guarded("input", lang, lambda: similarity.compare_pairs(
             enc, pairs, same, parse_prefix(prefix), name, float(scale)))
@@ -179,8 +182,7 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown) -> None:
 
     def score_list(table: pd.DataFrame, prefix: str, picked: str | None, scale: float, lang: str,
                    request: gr.Request) -> dict:
-        enc = encoder(lang)
-        name = encoders.resolve(session_of(request), picked)
+        enc, name = _picked(picked, lang, request)
         texts, cats = _texts(table)
         rep = guarded("input", lang, lambda: similarity.compare_list(
             enc, texts, parse_prefix(prefix), name, cats, float(scale)))
