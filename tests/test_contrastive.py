@@ -110,6 +110,8 @@ def test_plan_says_steps_and_time_before_the_start() -> None:
     small, large = plan_run(TrainConfig(use_4bit=False), 200), plan_run(TrainConfig(use_4bit=False), 3360)
     assert small.steps >= 210 and large.steps >= 210 and not small.capped_by_budget
     assert plan_run(TrainConfig(epochs=1), 1000).steps == 32
+    assert plan_run(TrainConfig(epochs=1), 100_000).steps == 625  # trains on a 20,000-title pool
+    assert plan_run(TrainConfig(epochs=1, objective="tsdae"), 100_000).steps == 3125
     capped = plan_run(TrainConfig(epochs=50, time_budget_s=120.0), 100_000)
     assert capped.capped_by_budget and capped.seconds == 120.0 and capped.steps < 200
     assert plan_run(TrainConfig(objective="tsdae+contrastive"), 1000).seconds > plan_run(TrainConfig(), 1000).seconds

@@ -135,13 +135,17 @@ def _contrastive(cfg: TrainConfig, loaded: LoadedModel, texts: list[str],
     return obj
 
 
+def trained_count(cfg: TrainConfig, n_texts: int) -> int:
+    """How many of `n_texts` titles a run trains on: all of them, or at most `MINING_POOL`
+    for the contrastive objectives (their hard negatives are mined among base vectors of
+    every trained title, and embedding 100k titles first would cost minutes of a budget)."""
+    return n_texts if cfg.objective == "tsdae" else min(n_texts, MINING_POOL)
+
+
 def training_texts(texts: list[str], cfg: TrainConfig) -> list[str]:
-    """The titles a run trains on: all of them, or a seeded `MINING_POOL` subset for the
-    contrastive objectives (their hard negatives are mined among base vectors of every
-    trained title, and embedding 100k titles first would cost minutes of a time budget)."""
-    if cfg.objective == "tsdae" or len(texts) <= MINING_POOL:
-        return texts
-    return random.Random(cfg.seed).sample(texts, MINING_POOL)
+    """The titles a run trains on (`trained_count` of them; a seeded subset when fewer)."""
+    n = trained_count(cfg, len(texts))
+    return texts if n == len(texts) else random.Random(cfg.seed).sample(texts, n)
 
 
 def build_objective(cfg: TrainConfig, loaded: LoadedModel, texts: list[str],

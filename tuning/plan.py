@@ -12,15 +12,18 @@ import math
 from dataclasses import dataclass
 
 from tuning.config import TrainConfig
+from tuning.objectives import trained_count
 from tuning.train import planned_epochs
 
-STEP_S = {"tsdae": 1.0, "contrastive": 1.1, "tsdae+contrastive": 2.0}
-"""Seconds per step at batch 32 × 32 tokens, plain LoRA, 2 cores (`python -m tuning.bench`)."""
+STEP_S = {"tsdae": 1.2, "contrastive": 2.6, "tsdae+contrastive": 3.8}
+"""Seconds per step at batch 32 × 32 tokens, plain LoRA, 2 free cores. contrastive: `python -m
+tuning.bench --worker e2e` gave 100.8 s for 32 steps, of which ~2 s loading and ~16 s mining;
+tsdae: 0.60 s at batch 16 (issue #8's `tuning.bench` figure), doubled; the sum: both."""
 QLORA_SLOWDOWN = 1.25
 """4-bit NF4 matmuls on CPU are slower than fp32 ones (`<objective>@4bit_step_s` in the bench)."""
-LOAD_S = 8.0
-EMBED_S_PER_TEXT = 0.004
-"""Base embedding of one title for mining (inference, batch 64)."""
+LOAD_S = 3.0
+EMBED_S_PER_TEXT = 0.016
+"""Base embedding of one title for mining (inference, batch 64): ~16 s per 1,000 titles."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class RunPlan:
 
 def plan_run(cfg: TrainConfig, n_texts: int, world: int = 1) -> RunPlan:
     """The plan for `cfg` on `n_texts` titles (before any model is loaded)."""
+    n_texts = trained_count(cfg, n_texts)
     epochs = planned_epochs(cfg, n_texts, world)
     steps = math.ceil(n_texts / (cfg.batch_size * world)) * epochs
     if cfg.max_steps:
