@@ -124,3 +124,20 @@ def test_the_shipped_default_adapter_was_trained_with_the_default_settings() -> 
     log = json.loads((SHIPPED_ADAPTER_DIR / "training_log.json").read_text(encoding="utf-8"))
     assert log["config"] == TrainConfig().to_dict()
     assert log["n_texts"] == 3360 and log["status"] == "completed"
+
+
+def test_length_grouped_epochs_cover_every_title_once_with_less_padding(tiny_encoder: Path) -> None:
+    rng = random.Random(0)
+    texts = [" ".join(["чай"] * rng.randint(1, 30)) + f" {i}" for i in range(256)]
+    loaded = load_for_training(tiny_encoder, TrainConfig(r=4, max_length=128, use_4bit=False))
+    grouped = build_objective(TrainConfig(r=4, max_length=128), loaded, texts)
+    plain = build_objective(TrainConfig(r=4, max_length=128, group_by_length=False), loaded, texts)
+    assert len(set(grouped.lengths)) > 10
+
+    def padded(order: list[int]) -> int:
+        return sum(max(grouped.lengths[j] for j in order[i:i + 8]) * 8 for i in range(0, 256, 8))
+
+    g, p = grouped.epoch_order(random.Random(1), 8), plain.epoch_order(random.Random(1), 8)
+    assert sorted(g) == sorted(p) == list(range(256))
+    assert padded(g) < 0.8 * padded(p)
+    assert g != grouped.epoch_order(random.Random(2), 8)  # still a fresh random order per epoch

@@ -33,7 +33,7 @@ from transformers import get_linear_schedule_with_warmup
 from tuning import distributed as dist
 from tuning.card import write_card, write_log
 from tuning.config import TrainConfig
-from tuning.model import load_for_training
+from tuning.model import autocast, load_for_training
 from tuning.objectives import build_objective, training_texts
 
 
@@ -154,8 +154,7 @@ def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
     report(f"training started ({loaded.mode_label})")
     try:
         for epoch in range(epochs):
-            order = list(range(len(texts)))
-            order_rng.shuffle(order)
+            order = objective.epoch_order(order_rng, cfg.batch_size * world)
             shard = dist.shard(order, rank, world)
             for i in range(0, len(shard), cfg.batch_size):
                 if step >= total:
@@ -168,7 +167,7 @@ def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
                     break
                 with dist.agree_errors(accelerator):
                     inputs = _to(objective.inputs(shard[i:i + cfg.batch_size], rng), accelerator.device)
-                    with accelerator.autocast():
+                    with autocast(loaded, accelerator.device.type):
                         loss = loss_fn(**inputs)
                 accelerator.backward(loss)
                 accelerator.clip_grad_norm_(params, 1.0)

@@ -26,6 +26,8 @@ EXTRA: dict[str, dict[str, str]] = {
     "mode_qlora": _s("QLoRA: 4-битная база (NF4) + LoRA", "QLoRA: 4-bit NF4 base + LoRA"),
     "mode_plain_off": _s("обычная LoRA (база в fp32; 4 бита выключены в настройках)",
                          "plain LoRA (fp32 base; 4-bit switched off)"),
+    "mode_plain_bf16": _s("обычная LoRA (база в fp32, умножения матриц в bf16; 4 бита выключены в настройках)",
+                          "plain LoRA (fp32 base, bf16 matmuls; 4-bit switched off)"),
     "mode_plain_nobackend": _s("обычная LoRA (база в fp32: 4-битный режим на этой машине не работает)",
                                "plain LoRA (fp32 base: no 4-bit backend on this machine)"),
     "nothing_saved": _s("Ни одного шага не сделано — адаптер не сохранён.",

@@ -14,7 +14,7 @@ from tuning import runner
 from tuning.config import OBJECTIVES, PRESETS, UI_FIELDS, TrainConfig, ui_defaults
 from tuning.data import preview as corpus_preview
 from tuning.encodings import OFFERED_ENCODINGS
-from tuning.model import PLAIN_OFF_LABEL, QLORA_LABEL
+from tuning.model import BF16_OFF_LABEL, PLAIN_OFF_LABEL, QLORA_LABEL
 from tuning.augment import augment
 from tuning.noise import delete_words
 from tuning.plan import RunPlan, plan_run
@@ -65,6 +65,8 @@ def plan_md(plan: RunPlan, auto: bool, lang: str) -> str:
 def _mode(label: str, lang: str) -> str:
     if label == QLORA_LABEL:
         return t("mode_qlora", lang)
+    if label == BF16_OFF_LABEL:
+        return t("mode_plain_bf16", lang)
     return t("mode_plain_off" if label == PLAIN_OFF_LABEL else "mode_plain_nobackend", lang)
 
 
