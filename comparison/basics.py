@@ -181,3 +181,15 @@ def torch_threads(env: str = "LORA_LENS_EXPLORER_THREADS", default: int = 1) -> 
         yield torch.get_num_threads()
     finally:
         torch.set_num_threads(before)
+
+
+def native_bf16() -> bool:
+    """Whether bf16 matmuls are fast here (not emulated): a CUDA GPU with bf16, or a CPU with
+    AVX512-BF16 / AMX, where oneDNN runs them natively (measured on such a CPU: a LoRA training
+    step of e5-small 1.6x faster than fp32). Elsewhere bf16 on CPU is emulated and slower."""
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.is_bf16_supported()
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+

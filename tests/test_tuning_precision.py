@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from tuning import model as model_mod
+from comparison import basics
 from tuning.config import TrainConfig
 from tuning.model import BF16_OFF_LABEL, PLAIN_OFF_LABEL, embed, load_for_training, wants_bf16
 from tuning.train import train
@@ -25,7 +25,7 @@ def test_precision_resolves_per_machine_and_never_for_4bit(monkeypatch: pytest.M
     assert not wants_bf16(_cfg(precision="fp32"), quantized=False)
     assert not wants_bf16(_cfg(precision="bf16"), quantized=True)
     for native in (True, False):
-        monkeypatch.setattr(model_mod, "native_bf16", lambda native=native: native)
+        monkeypatch.setattr(basics, "native_bf16", lambda native=native: native)
         assert wants_bf16(_cfg(), quantized=False) is native
     with pytest.raises(ValueError):
         _cfg(precision="fp16")

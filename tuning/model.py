@@ -22,6 +22,7 @@ from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_t
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from comparison.base_encoder import OFFLINE_DIRNAME
+from comparison import basics
 from comparison.basics import E5_SMALL_ID, clean_text, pool
 from tuning.config import TrainConfig
 
@@ -156,19 +157,11 @@ def load_for_training(base_path: str | Path, cfg: TrainConfig) -> LoadedModel:
     return LoadedModel(peft_model, tokenizer, quantized, label, bf16)
 
 
-def native_bf16() -> bool:
-    """Whether bf16 matmuls are fast here (not emulated): a CUDA GPU with bf16, or a CPU with
-    AVX512-BF16 / AMX, where oneDNN runs them natively."""
-    if torch.cuda.is_available():
-        return torch.cuda.is_bf16_supported()
-    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
-
-
 def wants_bf16(cfg: TrainConfig, quantized: bool) -> bool:
     """`cfg.precision` resolved for this machine; 4-bit (bitsandbytes) layers stay fp32."""
     if quantized or cfg.precision == "fp32":
         return False
-    return cfg.precision == "bf16" or native_bf16()
+    return cfg.precision == "bf16" or basics.native_bf16()
 
 
 def autocast(loaded: LoadedModel, device_type: str = "cpu") -> torch.autocast:
