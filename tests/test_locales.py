@@ -57,3 +57,21 @@ def test_package_labels_are_localized_but_keep_model_names() -> None:
     label = "example: e5-products-contrastive (trained by LoRA Lens on examples/)"
     assert localize_label(label, "ru") == "пример: e5-products-contrastive (обучен в LoRA Lens на examples/)"
     assert localize_label(label, "en") == label
+
+
+def test_language_switch_relabels_dropdown_options_not_their_values() -> None:
+    import gradio as gr
+
+    from ui import training
+    from ui.common import Labels
+
+    labels = Labels()
+    with gr.Blocks():
+        training.build(labels, "ru")
+    items = [(key, attr) for _, key, attr in labels.items if attr == "choices"]
+    assert {key[0] for key, _ in items} >= {"preset_", "obj_"}
+    for lang in LANGS:
+        for upd, (_, key, attr) in zip(labels.updates(lang), labels.items):
+            if attr == "choices":
+                assert [v for _, v in upd["choices"]] == list(key[1])
+                assert [w for w, _ in upd["choices"]] == [t(key[0] + v, lang) for v in key[1]]

@@ -3,7 +3,7 @@ language, progress callbacks and the label registry that re-renders on a languag
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +112,14 @@ class Labels:
         self.items.append((component, key, attr))
         return component
 
+    def choices(self, component: Any, prefix: str, values: Iterable[str]) -> Any:
+        """A dropdown whose option words are `t(prefix + value)` (the values stay the same)."""
+        self.items.append((component, (prefix, tuple(values)), "choices"))
+        return component
+
     def components(self) -> list[Any]:
         return [c for c, _, _ in self.items]
 
     def updates(self, lang: str) -> list[Any]:
-        return [gr.update(**{attr: t(key, lang)}) for _, key, attr in self.items]
+        return [gr.update(choices=[(t(key[0] + v, lang), v) for v in key[1]]) if attr == "choices"
+                else gr.update(**{attr: t(key, lang)}) for _, key, attr in self.items]

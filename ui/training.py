@@ -122,8 +122,8 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
             c["preview_table"] = L(gr.Dataframe(headers=[t("col_clean", lang), t("col_rewrite", lang), t("col_noisy", lang)],
                                                 label=t("preview", lang), interactive=False, wrap=True,
                                                 max_height=260, column_widths=["50%", "50%"]), "preview")
-    c["preset"] = L(gr.Dropdown([(t(f"preset_{k}", lang), k) for k in PRESETS], value=DEFAULT_PRESET,
-                                label=t("preset", lang)), "preset")
+    c["preset"] = L.choices(L(gr.Dropdown([(t(f"preset_{k}", lang), k) for k in PRESETS], value=DEFAULT_PRESET,
+                                          label=t("preset", lang)), "preset"), "preset_", PRESETS)
     defaults = ui_defaults(DEFAULT_PRESET)
     with L(gr.Accordion(t("advanced", lang), open=False), "advanced"):
         with gr.Row():
@@ -165,6 +165,8 @@ def _field(L: Labels, name: str, value: object, lang: str) -> Any:
         box = gr.Number(value, label=t(f"field_{name}", lang), info=t(L_info, lang), min_width=140,
                         precision=0 if isinstance(value, int) else None)
     L(box, L_info, "info")
+    if name == "objective":
+        L.choices(box, "obj_", OBJECTIVES)
     return L(box, f"field_{name}")
 
 
