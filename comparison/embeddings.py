@@ -131,9 +131,11 @@ class DualEncoder:
         An adapter trained with `--pooling cls` or another prefix gives its intended vectors
         only with those; the base is e5 and always gets the asked prefix and mean pooling.
         """
-        info = self.adapters.get(adapter) if adapter is not None else None
-        if info is None:
+        if adapter is None:
             return prefix, "mean"
+        info = self.adapters.get(adapter)
+        if info is None:  # refused whatever the strength, also at 0 (where no pass uses it)
+            raise AdapterError(f"no adapter named {adapter!r} is loaded")
         return (prefix if info.prefix is None else info.prefix), info.pooling
 
     def embed(self, texts: list[str], prefix: str = "query: ", adapter: str | None = None,

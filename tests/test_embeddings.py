@@ -145,6 +145,11 @@ def test_several_adapters_replace_and_remove(tiny_encoder, adapters):
     assert np.array_equal(enc.embed(TEXTS), base0)
     with pytest.raises(AdapterError, match="no adapter named"):
         enc.embed(TEXTS, adapter="y")
+    for scale in (0.0, 0.5):  # strength 0 runs no adapter pass, but a wrong name is still an error
+        with pytest.raises(AdapterError, match="no adapter named"):
+            enc.embed(TEXTS, adapter="y", scale=scale)
+        with pytest.raises(AdapterError, match="no adapter named"):
+            enc.embed_both(TEXTS, adapter="y", scale=scale)
     with pytest.raises(AdapterError):
         enc.remove_adapter("y")
 
