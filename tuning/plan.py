@@ -16,16 +16,15 @@ from tuning.model import wants_bf16
 from tuning.objectives import trained_count
 from tuning.train import planned_epochs
 
-STEP_S = {"tsdae": 1.2, "contrastive": 1.35, "tsdae+contrastive": 2.6}
+STEP_S = {"tsdae": 1.15, "contrastive": 1.2, "tsdae+contrastive": 2.6}
 """Seconds per step at batch 32 × 32 tokens, plain LoRA with bf16 matmuls, 2 free cores with
-native bf16. contrastive: `python -m tuning.bench --worker e2e` gave 51.5 s for 32 steps
-(load 1.3), of which ~2 s loading and ~6 s mining; tsdae: `tsdae_step_s` of `python -m
-tuning.bench` at batch 32; the sum: both."""
+native bf16, from `python -m tuning.bench` (load 1.7): `tsdae_step_s` 1.14, `contrastive_step_s`
+1.23, `tsdae+contrastive_step_s` 2.62; its `e2e_1000_s` 45.4 s = ~2 s loading + ~6 s mining
++ 32 steps of ~1.2 s."""
 FP32_SLOWDOWN = 1.8
-"""Where the CPU has no native bf16 (or `precision='fp32'`): the same step in fp32 matmuls
-(the bench's `e2e_baseline_1000_s` / `e2e_1000_s`, ~100 s vs ~52 s)."""
-QLORA_SLOWDOWN = 1.25
-"""4-bit NF4 matmuls on CPU are slower than fp32 ones (`<objective>@4bit_step_s` in the bench)."""
+"""Where the CPU has no native bf16, `precision='fp32'`, or a 4-bit base (its NF4 matmuls run in
+fp32): the same bench's `e2e_baseline_1000_s` / `e2e_1000_s` = 82.4 / 45.4, and
+`contrastive@4bit_step_s` 2.16 ≈ 1.8 × 1.23 (NF4 costs about what fp32 does here)."""
 LOAD_S = 3.0
 EMBED_S_PER_TEXT = 0.0065
 """Base embedding of one title for mining (inference, length-sorted batches of 64, bf16):
@@ -51,7 +50,7 @@ def plan_run(cfg: TrainConfig, n_texts: int, world: int = 1) -> RunPlan:
         steps = min(steps, cfg.max_steps)
     per_step = STEP_S[cfg.objective] * (cfg.batch_size / 32) * (min(cfg.max_length, 48) / 32)
     slow = 1.0 if wants_bf16(cfg, quantized=cfg.use_4bit) else FP32_SLOWDOWN
-    per_step *= slow * (QLORA_SLOWDOWN if cfg.use_4bit else 1.0)
+    per_step *= slow
     mining = EMBED_S_PER_TEXT * slow * n_texts if "contrastive" in cfg.objective else 0.0
     seconds = LOAD_S + mining + steps * per_step
     capped = bool(cfg.time_budget_s and seconds > cfg.time_budget_s)
