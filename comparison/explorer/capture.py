@@ -77,6 +77,9 @@ class PassResult:
         """Rows for positions start … stop − 1 (all of them must have been kept)."""
         if self.positions is None:
             return self.logprobs[start:stop]
+        first = self.positions.index(start)
+        if self.positions[first:first + stop - start] == list(range(start, stop)):
+            return self.logprobs[first:first + stop - start]  # a view: no copy of [n, vocab]
         return self.logprobs[[self.positions.index(p) for p in range(start, stop)]]
 
 

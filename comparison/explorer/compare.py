@@ -173,8 +173,7 @@ def run_compare(explorer: "Explorer", request: CompareRequest, lang: str = "en")
     keywords = None
     if words:
         steps = (end, end + len(shown) + 1)
-        keywords = keyword_rows(explorer.tokenizer, words, base.span(*steps).exp(),
-                                lora.span(*steps).exp(), shown, lang)
+        keywords = keyword_rows(explorer.tokenizer, words, base.span(*steps), lora.span(*steps), shown, lang)
     pvl = None
     if request.context.strip():
         t1 = time.perf_counter()
