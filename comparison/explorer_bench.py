@@ -1,23 +1,28 @@
 """What the user waits for: the explorer's default "Compare" click, end to end.
 
-Times `Explorer.compare` (the entry point the UI calls) with the tab's default inputs —
-prompt, 32 new tokens, three key words, a context prompt, top-10 — on the offline
-Gemma 3 270M with the demo adapter, and one plain greedy generation of the same
-number of tokens measured in the same run, so the ratio says what the extra views cost
-on this machine whatever its load. Target: ≤ 5 s on 2 CPU cores. Run:
+Times `Explorer.compare` (the entry point the UI calls, inside the same `torch_threads()`
+block) with the tab's default inputs — prompt, 32 new tokens, three key words, a context
+prompt, top-10 — on the offline Gemma 3 270M with the demo adapter, and one plain greedy
+generation of the same number of tokens measured in the same run (the app's fast path,
+and stock transformers `generate` for reference), so the ratio says what the extra views
+cost on this machine whatever its load. Target: ≤ 5 s on 2 CPU cores. Run:
 
-    python -m comparison.explorer_bench [--repeats 3] [--threads 1]   # 1 = what the app uses
+    python -m comparison.explorer_bench [--repeats 3] [--threads auto|1|2]   # auto = the app's default
 
 Prints a few human lines, then one JSON line (last) for CI and reports.
 
-Measured on 2 shared cores (load 4-5): plain 40-token generation 12.7 s, click 23.4 s
-(1.84 ×) with `--threads 1`; 30.0 s and 63.3 s (2.11 ×) with torch's default 2 threads —
-decoding is small matmuls, and on an oversubscribed machine 2 threads wait on each other.
-At the tab's 32 tokens (load ≈ 4.5-5): plain 8.4 s, click 18.6 s (2.21 ×) with `--threads 1`;
-25.7 s and 54.1 s (2.11 ×) with 2 threads — so the app runs explorer calls with one torch thread
-(`comparison.basics.torch_threads`, `LORA_LENS_EXPLORER_THREADS`, 0 = torch's default).
-Two 1-row generations vs one 2-row mixed-adapter batch, 20 tokens: 6.16 s vs 5.92 s (1 thread),
-31.7 s vs 51.3 s (2 threads) — so the click generates base and LoRA one after the other.
+Measured on 2 shared AMD EPYC cores, quiet (1-min load ≈ 1.0, this run only):
+threads auto (2 used): click 3.20 s median (3.18 / 3.44 / 3.20), plain generation of 32
+tokens 2.56 s (stock 3.87 s), ratio 1.25; stages: generate 2.45 s (base + LoRA in one
+2-row batch), two teacher-forced forwards 0.54 s, context forward 0.18 s.
+threads 1: click 4.1-5.1 s (median 5.08 in one run, 4.13 in another), plain 3.22 s (stock 4.64 s).
+Before (main, same machine): click 10.4 s with 2 threads (load ≈ 2), 8.2-9.2 s quiet —
+two B = 1 generations with the fp32 output layer (66 ms/token; 146 ms for 2 rows, so a
+mixed batch did not pay), full-vocabulary log-softmax at every position of three passes.
+What changed is in `comparison.explorer.fast_decode` (exact-argmax bf16 output layer,
+oneDNN-prepacked weights) and `comparison.explorer.compare` (one batch, logits only where
+read). Two threads lose ~2× when a neighbour keeps a core busy, hence the app's "auto"
+(`comparison.basics.torch_threads`, `LORA_LENS_EXPLORER_THREADS`).
 """
 from __future__ import annotations
 
@@ -45,12 +50,13 @@ def _median_seconds(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def main(repeats: int = 3, threads: int = 0) -> dict:
+def main(repeats: int = 3, threads: str | None = None) -> dict:
+    """Time the click as the UI runs it: inside `torch_threads()` (LORA_LENS_EXPLORER_THREADS)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
+    if threads is not None:
+        os.environ["LORA_LENS_EXPLORER_THREADS"] = str(threads)
+    threads = os.environ.get("LORA_LENS_EXPLORER_THREADS", "auto")
+    from comparison.basics import torch_threads
     from comparison.explorer import CompareRequest, load_explorer
 
     start = time.perf_counter()
@@ -58,23 +64,36 @@ def main(repeats: int = 3, threads: int = 0) -> dict:
     load = time.perf_counter() - start
     request = CompareRequest(prompt=PROMPT, max_new_tokens=MAX_NEW_TOKENS, keywords=KEYWORDS, context=CONTEXT,
                              top_k=10)
-    report = explorer.compare(request)  # warm-up, and the answer length for the plain generation
-    enc = explorer.encode(PROMPT)
-    length = max(1, len(report.answer_ids))
-    plain = _median_seconds(lambda: explorer.generate_ids(enc, lora=True, max_new_tokens=length), repeats)
-    full = _median_seconds(lambda: explorer.compare(request), repeats)
-    last = explorer.compare(request)
+    with torch_threads() as used:
+        report = explorer.compare(request)  # warm-up, and the answer length for the plain generation
+        enc = explorer.encode(PROMPT)
+        length = max(1, len(report.answer_ids))
+        plain = _median_seconds(lambda: explorer.generate_ids(enc, lora=True, max_new_tokens=length), repeats)
+        os.environ["LORA_LENS_FAST_DECODE"] = "0"  # stock transformers generate, fp32 output layer
+        try:
+            stock = _median_seconds(lambda: explorer.generate_ids(enc, lora=True, max_new_tokens=length), 1)
+        finally:
+            os.environ.pop("LORA_LENS_FAST_DECODE")
+    clicks = []
+    for _ in range(repeats):  # each click picks its threads as the UI does
+        with torch_threads():
+            tick = time.perf_counter()
+            last = explorer.compare(request)
+            clicks.append(time.perf_counter() - tick)
+    full = statistics.median(clicks)
     result = {
         "model": explorer.model_label, "adapter": explorer.adapter_label, "prompt_tokens": enc.length,
         "answer_tokens": length, "load_s": round(load, 2), "plain_generation_s": round(plain, 3),
-        "compare_click_s": round(full, 3), "ratio": round(full / plain, 2), "target_s": TARGET_S,
+        "stock_generation_s": round(stock, 3), "compare_click_s": round(full, 3),
+        "clicks_s": [round(c, 3) for c in clicks], "ratio": round(full / plain, 2), "target_s": TARGET_S,
         "within_target": full <= TARGET_S, "passes": last.passes, "stages_s": last.timings,
-        "load_avg_1min": round(os.getloadavg()[0], 2), "threads": threads or "default",
+        "load_avg_1min": round(os.getloadavg()[0], 2), "threads": f"{threads} ({used} used)",
         "rss_mb": round(psutil.Process().memory_info().rss / 2**20),
     }
-    print(f"model {result['model']}, adapter {result['adapter']}")
-    print(f"plain greedy generation of {length} tokens {plain:.3f} s; default compare click {full:.3f} s "
-          f"(= {full / plain:.2f} × plain; passes {last.passes}; stages {last.timings})")
+    print(f"model {result['model']}, adapter {result['adapter']}, threads {result['threads']}")
+    print(f"plain greedy generation of {length} tokens {plain:.3f} s (stock transformers generate {stock:.3f} s); "
+          f"default compare click {full:.3f} s (= {full / plain:.2f} × plain; target {TARGET_S} s; "
+          f"passes {last.passes}; stages {last.timings})")
     print(json.dumps(result, ensure_ascii=False))
     return result
 
@@ -84,7 +103,8 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (0 = torch's default); 1, the app's setting, was faster here")
+    parser.add_argument("--threads", default=None,
+                        help="torch CPU threads: auto (the app's default: the cores idle right now), "
+                             "a number, or 0 = torch's default (default: LORA_LENS_EXPLORER_THREADS, else auto)")
     args = parser.parse_args()
     main(args.repeats, args.threads)

@@ -1,15 +1,16 @@
 """One explorer click = one report, each model pass made once.
 
-What the user waits for, in order: (1) base and LoRA answers, one greedy generate
-call each (a 2-row peft mixed-adapter batch was measured: no faster on 2 CPU cores,
-and not bit-exact; the evaluation, with 48-row batches, does use mixed batches);
-(2) one teacher-forced forward per model over prompt + the answer the user sees, with
-attention captured (separate B = 1 passes: a mixed batch is not bit-exact, and an
-untrained adapter must show Δ = 0 exactly), which gives the next-token table (at the prompt end), the
-key-word probabilities along that answer, the attention maps and the per-layer shift
-(attention rows of prompt tokens only look at the prompt, so the maps equal a
-prompt-only pass); (3) only if a context prompt is given, one base forward of context +
-prompt for "prompt vs LoRA". The adapter's anatomy needs no pass at all.
+What the user waits for, in order: (1) base and LoRA answers from ONE greedy generate
+call, a 2-row peft mixed-adapter batch (`adapter_names=["__base__", adapter]`), through
+`fast_decode.fast_greedy` (the picks of fp32, ~2× faster on a CPU; two rows then cost
+about one: decoding reads every weight once per step); (2) one teacher-forced forward
+per model over prompt + the answer the user sees, with attention captured (separate
+B = 1 passes, so an untrained adapter shows Δ = 0 exactly), which gives the next-token
+table (at the prompt end), the key-word probabilities along that answer, the attention
+maps and the per-layer shift (attention rows of prompt tokens only look at the prompt,
+so the maps equal a prompt-only pass); the output layer runs only at the positions a
+view reads; (3) only if a context prompt is given, one base forward of context + prompt
+for "prompt vs LoRA", read at its last position. The adapter's anatomy needs no pass.
 Every range is checked against the loaded model before any of it runs.
 """
 from __future__ import annotations
@@ -140,33 +141,29 @@ def run_compare(explorer: "Explorer", request: CompareRequest, lang: str = "en")
     answers: dict[str, str] = {}
     shown: list[int] = []
     passes = {"generate": 0, "forward": 0, "context_forward": 0}
-    stop = {explorer.tokenizer.eos_token_id, explorer.tokenizer.pad_token_id}
     if request.max_new_tokens:
-        # one B = 1 greedy generation per model: measured no slower here than a 2-row mixed batch
-        # (small-M matmuls gain nothing on CPU), and bit-exact for an untrained adapter
-        ids = [explorer.generate_ids(enc, lora=name != BASE, scale=scale,
-                                     max_new_tokens=int(request.max_new_tokens)) for name in names]
-        ids = [row[:next((i for i, t in enumerate(row) if t in stop), len(row))] for row in ids]
+        ids = explorer.generate_rows(enc, names, scale=scale, max_new_tokens=int(request.max_new_tokens))
         ids = ids if adapter else ids * 2
         answers = {k: explorer.tokenizer.decode(v, skip_special_tokens=True).strip()
                    for k, v in zip(("base", "lora"), ids)}
         shown = ids[1] if request.answer_from == "lora" else ids[0]
-        passes["generate"] = len(names)
+        passes["generate"] = 1
         timings["generate_s"] = time.perf_counter() - tick
     full = extend(enc, shown, explorer.tokenizer) if shown else enc
     t0 = time.perf_counter()
     queries = enc.text_positions
+    pos = request.position % enc.length
+    end = enc.length - 1
+    needed = [pos, end] + (list(range(end, end + len(shown) + 1)) if words else [])
     with explorer._lock:  # two B = 1 forwards: bit-exact base == LoRA for an untrained (B = 0) adapter
         explorer._select()
         results = [run_pass(explorer.model, full.inputs, lora=name != BASE, scale=scale, queries=queries,
-                            capture=True) for name in names]
+                            capture=True, positions=needed) for name in names]
     passes["forward"] = len(names)
     base, lora = results[0], results[-1]
     timings["forward_s"] = time.perf_counter() - t0
     att_b = base.attention[..., :enc.length]
     att_l = lora.attention[..., :enc.length]
-    pos = request.position % enc.length
-    end = enc.length - 1
     layer = limits.layers - 1 if request.layer is None else int(request.layer)
     head = None if request.head is None else int(request.head)
     image_att = None
@@ -175,17 +172,16 @@ def run_compare(explorer: "Explorer", request: CompareRequest, lang: str = "en")
                      for k, a in (("base", att_b), ("lora", att_l))}
     keywords = None
     if words:
-        steps = slice(end, end + len(shown) + 1)
-        keywords = keyword_rows(explorer.tokenizer, words, base.logprobs[steps].exp(),
-                                lora.logprobs[steps].exp(), shown, lang)
+        steps = (end, end + len(shown) + 1)
+        keywords = keyword_rows(explorer.tokenizer, words, base.span(*steps), lora.span(*steps), shown, lang)
     pvl = None
     if request.context.strip():
         t1 = time.perf_counter()
         ctx_enc = explorer.encode(request.context.strip() + "\n" + request.prompt.strip(), request.image,
                                   request.fmt)
-        ctx = explorer.pass_on(ctx_enc, lora=False).logprobs[-1]
+        ctx = explorer.pass_on(ctx_enc, lora=False, positions=[-1]).logprobs[-1]
         passes["context_forward"] = 1
-        pvl = prompt_vs_lora_from(explorer.tokenizer, base.logprobs[end], lora.logprobs[end], ctx,
+        pvl = prompt_vs_lora_from(explorer.tokenizer, base.at(end), lora.at(end), ctx,
                                   int(request.top_k), lang)
         timings["context_s"] = time.perf_counter() - t1
     t2 = time.perf_counter()
@@ -195,9 +191,9 @@ def run_compare(explorer: "Explorer", request: CompareRequest, lang: str = "en")
     return CompareReport(
         model=explorer.model_label, adapter=explorer.adapter_label, scale=scale, limits=limits,
         tokens=enc.tokens, image_positions=enc.image_positions, image_grid=enc.image_grid, position=pos,
-        top_k=top_k_union(base.logprobs[pos], lora.logprobs[pos], explorer.tokenizer, int(request.top_k)),
-        kl=kl_divergence(lora.logprobs[pos], base.logprobs[pos]),
-        js=js_divergence(lora.logprobs[pos], base.logprobs[pos]),
+        top_k=top_k_union(base.at(pos), lora.at(pos), explorer.tokenizer, int(request.top_k)),
+        kl=kl_divergence(lora.at(pos), base.at(pos)),
+        js=js_divergence(lora.at(pos), base.at(pos)),
         queries=queries, attention_base=att_b, attention_lora=att_l, layer_shift=layer_shift(att_b, att_l),
         layer=layer, head=head,
         attention={"base": attention_matrix(att_b, layer, head), "lora": attention_matrix(att_l, layer, head)},

@@ -59,9 +59,10 @@ STEP0 = {"en": "(prompt end)", "ru": "(конец вопроса)"}
 
 def keyword_rows(tokenizer: Any, words: list[str], base: torch.Tensor, lora: torch.Tensor,
                  answer: list[int], lang: str = "en") -> pd.DataFrame:
-    """Rows (word, step, token, base, lora) from next-token probabilities along one answer.
+    """Rows (word, step, token, base, lora) from next-token log-probabilities along one answer.
 
-    `base` / `lora`: [steps, vocab] probabilities; row 0 is read at the prompt end.
+    `base` / `lora`: [steps, vocab] log-probabilities; row 0 is read at the prompt end.
+    Only the words' first-token columns are exponentiated (not 33 × 262k values).
     """
     shown = [STEP0.get(lang, STEP0["en"])] + [tokenizer.decode([i]) for i in answer]
     rows = []
@@ -69,7 +70,7 @@ def keyword_rows(tokenizer: Any, words: list[str], base: torch.Tensor, lora: tor
         ids = first_token_ids(tokenizer, word)
         for step in range(base.shape[0]):
             rows.append({"word": word, "step": step, "token": shown[step],
-                         "base": float(base[step, ids].sum()), "lora": float(lora[step, ids].sum())})
+                         "base": float(base[step, ids].exp().sum()), "lora": float(lora[step, ids].exp().sum())})
     return pd.DataFrame(rows)
 
 
