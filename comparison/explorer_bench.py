@@ -11,12 +11,14 @@ cost on this machine whatever its load. Target: ≤ 5 s on 2 CPU cores. Run:
 
 Prints a few human lines, then one JSON line (last) for CI and reports.
 
-Measured on 2 shared AMD EPYC cores, quiet (1-min load ≈ 1.0, this run only):
-threads auto (2 used): click 3.20 s median (3.18 / 3.44 / 3.20), plain generation of 32
-tokens 2.56 s (stock 3.87 s), ratio 1.25; stages: generate 2.45 s (base + LoRA in one
-2-row batch), two teacher-forced forwards 0.54 s, context forward 0.18 s.
-threads 1: click 4.1-5.1 s (median 5.08 in one run, 4.13 in another), plain 3.22 s (stock 4.64 s).
-Before (main, same machine): click 10.4 s with 2 threads (load ≈ 2), 8.2-9.2 s quiet —
+Measured on 2 shared AMD EPYC cores, no other job running (1-min load 1.0-1.7, this run's
+own threads included), `--repeats 5`:
+threads auto (the app; 2 picked every click): click 3.84 s median (3.57-4.03, incl. the
+0.1 s idle sample), plain generation of 32 tokens 2.90 s (stock 4.13 s), ratio 1.32;
+threads 2: click 2.86 s (2.71-3.43), plain 2.75 s (stock 4.25 s); stages of a click: one
+2-row generate 2.3-2.6 s, two teacher-forced forwards 0.5-0.6 s, context forward 0.16-0.22 s;
+threads 1: click 4.73 s (4.16-4.80), plain 2.96 s (stock 3.96 s).
+Before (main, same machine, load ≈ 2): click 10.4 s with 2 threads (8.2-9.2 s quiet) —
 two B = 1 generations with the fp32 output layer (66 ms/token; 146 ms for 2 rows, so a
 mixed batch did not pay), full-vocabulary log-softmax at every position of three passes.
 What changed is in `comparison.explorer.fast_decode` (exact-argmax bf16 output layer,
@@ -74,12 +76,13 @@ def main(repeats: int = 3, threads: str | None = None) -> dict:
             stock = _median_seconds(lambda: explorer.generate_ids(enc, lora=True, max_new_tokens=length), 1)
         finally:
             os.environ.pop("LORA_LENS_FAST_DECODE")
-    clicks = []
-    for _ in range(repeats):  # each click picks its threads as the UI does
-        with torch_threads():
-            tick = time.perf_counter()
+    clicks, picked = [], []
+    for _ in range(repeats):  # each click picks its threads as the UI does (the pick is timed too)
+        tick = time.perf_counter()
+        with torch_threads() as n:
             last = explorer.compare(request)
-            clicks.append(time.perf_counter() - tick)
+        clicks.append(time.perf_counter() - tick)
+        picked.append(n)
     full = statistics.median(clicks)
     result = {
         "model": explorer.model_label, "adapter": explorer.adapter_label, "prompt_tokens": enc.length,
@@ -88,6 +91,7 @@ def main(repeats: int = 3, threads: str | None = None) -> dict:
         "clicks_s": [round(c, 3) for c in clicks], "ratio": round(full / plain, 2), "target_s": TARGET_S,
         "within_target": full <= TARGET_S, "passes": last.passes, "stages_s": last.timings,
         "load_avg_1min": round(os.getloadavg()[0], 2), "threads": f"{threads} ({used} used)",
+        "clicks_threads": picked,
         "rss_mb": round(psutil.Process().memory_info().rss / 2**20),
     }
     print(f"model {result['model']}, adapter {result['adapter']}, threads {result['threads']}")

@@ -4,7 +4,10 @@ Loads the offline Gemma 3 270M with every shipped adapter attached to the one mo
 `comparison.explorer.evaluate.evaluate` (the function the explorer tab calls) and prints
 the characters × models table as markdown, then one JSON line whose `evaluate_s` is the
 benchmark of issue #10 (target ≤ 360 s on 2 CPU cores): the same call, models and thread
-policy as the tab's Evaluation button (`torch_threads()`, LORA_LENS_EXPLORER_THREADS). Run:
+policy as the tab's Evaluation button (`torch_threads()`, LORA_LENS_EXPLORER_THREADS).
+Measured on 2 shared cores, nothing else running: 65.5 s with threads auto (2 picked; load
+1.7-1.9), 102.5 s with `--threads 1`; before the fast greedy path (main): 164.6 s with one
+thread (load ≈ 2), 408 s under load 5-9. The 264 answers are byte-identical. Run:
 
     python -m comparison.explorer_eval [--questions FILE] [--csv OUT.csv] [--answers OUT.csv] [--lang ru] [--threads auto]
     python -m comparison.explorer_eval --model Qwen/Qwen2.5-VL-3B-Instruct --questions images.jsonl \
