@@ -30,6 +30,7 @@ import torch
 from accelerate import Accelerator
 from transformers import get_linear_schedule_with_warmup
 
+from comparison.basics import busy_elsewhere
 from tuning import distributed as dist
 from tuning.card import write_card, write_log
 from tuning.config import TrainConfig
@@ -80,13 +81,8 @@ def training_threads(sample_s: float = 0.3) -> int:
     env = os.environ.get("LORA_LENS_TRAIN_THREADS", "").strip()
     if env.isdigit() and int(env) > 0:
         return int(env)
-    import psutil
-
     cores = os.cpu_count() or 1
-    me = psutil.Process()
-    me.cpu_percent(None)
-    system = psutil.cpu_percent(interval=sample_s) / 100 * cores  # busy cores, all processes
-    others = max(system - me.cpu_percent(None) / 100, 0.0)
+    others = busy_elsewhere(sample_s)
     return 1 if others >= 0.75 * (cores - 1) and cores > 1 else torch.get_num_threads()
 
 
