@@ -58,6 +58,8 @@ def index_for(session: str, file: str | None, column: str | None, encoding: str 
     Returns (index, base vectors reused)."""
     if not file:
         raise gr.Error(t("cat_no_file", lang))
+    if Path(file).suffix.lower() == ".zip":
+        return open_embedded(session, Path(file), picked, lang), False
     corpus = guarded("corpus", lang, lambda: load_corpus(
         Path(file), column or None, encoding=None if not encoding or encoding == AUTO else encoding))
     enc, adapter = encoder(lang), encoders.resolve(session, picked)
@@ -81,6 +83,32 @@ def index_for(session: str, file: str | None, column: str | None, encoding: str 
         raise user_error(exc, lang) from exc
     STORE.put(session, index, Path(file).name)
     return index, base is not None
+
+
+def open_embedded(session: str, file: Path, picked: str | None, lang: str) -> CatalogIndex:
+    """A catalog embedded by `python -m tuning.catalog_embed` (zip of its folder), checked to be
+    made by this base and the picked adapter, so query and catalog vectors match."""
+    from dataclasses import replace
+
+    from comparison.catalog.shards import adapter_hash, read_embedded
+    from comparison.embeddings import _adapter_folder
+
+    enc, adapter = encoder(lang), encoders.resolve(session, picked)
+    index, manifest = guarded("input", lang, lambda: read_embedded(file, user_dir_path(session) / "embedded"))
+    want = manifest.get("adapter_sha256")
+    have = None if adapter is None else adapter_hash(_adapter_folder(enc.adapters[adapter].path))
+    if manifest.get("base") != enc.base.label or (want is not None and want != have):
+        raise gr.Error(t("cat_embedded_other", lang, base=manifest.get("base"), adapter=manifest.get("adapter")))
+    index = replace(index, adapter=adapter if want is not None else None)
+    STORE.put(session, index, file.name)
+    return index
+
+
+def user_dir_path(session: str) -> Path:
+    from comparison.runtime import session_dir
+    from ui.common import SESSIONS
+
+    return session_dir(SESSIONS, session)
 
 
 def indexed_md(index: CatalogIndex, reused: bool, lang: str) -> str:
@@ -146,7 +174,7 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
     c: dict[str, Any] = {}
     L(gr.Markdown(t("cat_help", lang)), "cat_help", "value")
     with gr.Row():
-        c["file"] = L(gr.File(label=t("cat_file", lang), file_types=sorted(SUFFIXES), height=130,
+        c["file"] = L(gr.File(label=t("cat_file", lang), file_types=[*sorted(SUFFIXES), ".zip"], height=130,
                               elem_id="catalog-file"), "cat_file")
         with gr.Column():
             c["column"] = L(gr.Dropdown([], label=t("text_column", lang), elem_id="catalog-column"), "text_column")

@@ -147,3 +147,11 @@ CATALOG: dict[str, dict[str, str]] = {
                                  "Mark at least one pair 'Same' and one 'Different' to download a pairs file."),
 }
 CATALOG["cat_empty_query"] = _s("Введите запрос.", "Type a query.")
+CATALOG["cat_embedded_other"] = _s(
+    "Этот каталог посчитан другой моделью (база: {base}; адаптер: {adapter}). Выберите тот же адаптер или "
+    "проиндексируйте каталог здесь.",
+    "This catalog was embedded by another model (base: {base}; adapter: {adapter}). Pick the same adapter or "
+    "index the catalog here.")
+CATALOG["err_catalog_not_embedded"] = _s(
+    "Это не посчитанный каталог: нет manifest.json или не хватает частей (shard-…parquet).",
+    "Not an embedded catalog: manifest.json or some shard-…parquet parts are missing.")
