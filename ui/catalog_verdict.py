@@ -60,7 +60,7 @@ def _pct(x: float) -> int:
 def verdict_md(v: LabelFreeVerdict, lang: str) -> str:
     """The verdict in plain words: counts, intervals, the sign test, the outcome, the caveat."""
     n = v.n_titles
-    counts = t("cat_verdict_counts", lang, n=n, titles_word=plural(n, "titles", lang), tr=v.tuned_right,
+    counts = t("cat_verdict_counts", lang, n=n, titles_word=plural(n, "titles_loc", lang), tr=v.tuned_right,
                tr_word=plural(v.tuned_right, "times", lang), trp=_pct(v.tuned_right / n) if n else 0,
                tlo=_pct(v.tuned_ci[0]), thi=_pct(v.tuned_ci[1]), br=v.base_right,
                br_word=plural(v.base_right, "times", lang), brp=_pct(v.base_right / n) if n else 0,
@@ -74,7 +74,7 @@ def how_chosen_md(proposal: pd.DataFrame, lang: str) -> str:
     firsts = proposal.drop_duplicates("q_row")["source"].value_counts()
     d, r, n = int(firsts.get("disputed", 0)), int(firsts.get("random", 0)), len(proposal)
     return t("cat_how_chosen", lang, n=n, pairs_word=plural(n, "pairs", lang), d=d,
-             titles_word=plural(d, "titles", lang), r=r)
+             titles_word=plural(d, "titles_gen", lang), r=r)
 
 
 def _slots(c: dict, proposal: pd.DataFrame | None) -> dict:

@@ -9,6 +9,8 @@ def _s(ru: str, en: str) -> dict[str, str]:
 CATALOG: dict[str, dict[str, str]] = {
     "plural_titles": _s("название|названия|названий", "title|titles"),
     "plural_times": _s("раз|раза|раз", "time|times"),
+    "plural_titles_loc": _s("названии|названиях|названиях", "title|titles"),  # ru: after «на» (prepositional)
+    "plural_titles_gen": _s("названия|названий|названий", "title|titles"),  # ru: after «для» (genitive)
     "cat_tab": _s("Каталог", "Catalog"),
     "cat_help": _s(
         "Загрузите свой каталог (до 100 000 названий; те же форматы и кодировки, что на вкладке «Обучение») — "

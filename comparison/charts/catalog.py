@@ -37,5 +37,6 @@ def catalog_map(points: pd.DataFrame, found_rows: list[int] | None = None,
             name=lab["found"], hovertemplate="%{text}<extra></extra>",
         ))
     fig.update_layout(title=lab["map_title"], xaxis_title=lab["axis_x"], yaxis_title=lab["axis_y"],
-                      height=560, margin={"l": 40, "r": 20, "t": 60, "b": 40}, uirevision="catalog-map")
+                      height=560, margin={"l": 40, "r": 20, "t": 60, "b": 40}, uirevision="catalog-map",
+                      legend={"orientation": "h", "x": 0.0, "y": -0.12})
     return fig

@@ -55,14 +55,14 @@ def test_catalog_in_russian(page, catalog: Path, tmp_path: Path, app_url: str) -
     lines = set((catalog.read_text(encoding="utf-8")).splitlines())
     assert set(base) <= lines and set(tuned) <= lines
 
-    page.get_by_text("Что сдвинулось").first.click()
+    page.locator("#catalog-moved").get_by_text("Что сдвинулось").first.click()
     page.locator("#catalog-moved-run").click()
     page.locator("#catalog-moved-md").get_by_text("ближайших соседей").wait_for(timeout=300_000)
     page.locator("#catalog-map .js-plotly-plot").first.wait_for()
     assert page.locator("#catalog-changed tbody tr").count() >= 5
     assert "Дубль" in page.locator("#catalog-dup-md").inner_text()
 
-    page.get_by_text("Вердикт без разметки").first.click()
+    page.locator("#catalog-verdict").get_by_text("Вердикт без разметки").first.click()
     page.locator("#catalog-propose").click()
     page.locator("#catalog-how-chosen").get_by_text("случайные").wait_for(timeout=300_000)
     marks = page.locator(".catalog-mark:visible")
