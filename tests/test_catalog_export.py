@@ -55,3 +55,21 @@ def test_export_failure_leaves_nothing(setup, tiny_encoder, tmp_path):
     with pytest.raises(Exception):
         export_sentence_transformer(tiny_encoder, bad, tmp_path / "out")
     assert list(tmp_path.iterdir()) == [bad]
+
+
+@pytest.mark.slow
+def test_real_e5_export_encodes_as_the_app(tmp_path: Path) -> None:
+    """The offline e5-small + the shipped adapter at strength 0.7, merged, loaded back."""
+    from sentence_transformers import SentenceTransformer
+
+    from comparison.adapters import SHIPPED_ADAPTER_DIR
+    from comparison.base_encoder import resolve_base
+
+    base = resolve_base()
+    enc = DualEncoder(base)
+    enc.add_adapter("shipped", str(SHIPPED_ADAPTER_DIR), "shipped")
+    prefix, pooling = enc.settings("shipped", "query: ")
+    out = export_sentence_transformer(base.path, SHIPPED_ADAPTER_DIR, tmp_path / "st", scale=0.7,
+                                      prefix=prefix, pooling=pooling, base_id="intfloat/multilingual-e5-small")
+    got = SentenceTransformer(str(out), device="cpu").encode(TEXTS)
+    np.testing.assert_allclose(got, enc.embed(TEXTS, "query: ", "shipped", 0.7), atol=1e-4)
