@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from comparison.adapters import default_adapter, extra_examples
+from comparison.adapters import default_adapter
 from comparison.base_encoder import BaseSource, resolve_base
 from comparison.basics import LensError, Progress
+from comparison.defaults import shared_adapters
 from comparison.embeddings import DualEncoder
 
 DEFAULT_ADAPTER = "default"
@@ -178,8 +179,11 @@ class EncoderService(SharedModel[DualEncoder]):
             encoder.add_adapter(DEFAULT_ADAPTER, path, label)
             self._default_label = label
         if "LORA_LENS_ADAPTER" not in os.environ:
-            for name, path, label in extra_examples():
-                encoder.add_adapter(name, path, label)
+            for name, path, label in shared_adapters():
+                try:
+                    encoder.add_adapter(name, path, label)
+                except LensError:  # an extra that does not fit this base is not offered
+                    continue
         return encoder
 
     def default_name(self) -> str | None:
@@ -209,12 +213,12 @@ class EncoderService(SharedModel[DualEncoder]):
         if enc is None:
             return []
         default = [(enc.adapters[DEFAULT_ADAPTER].label, DEFAULT_ADAPTER)] if self.default_name() else []
-        shared = [(enc.adapters[n].label, n) for n, _, _ in extra_examples() if n in enc.adapters]
+        shared = [(enc.adapters[n].label, n) for n, _, _ in shared_adapters() if n in enc.adapters]
         return default + shared + [(enc.adapters[n].label, n) for n in self.owned(session) if n in enc.adapters]
 
     def can_use(self, session: str, name: str | None) -> bool:
         """True when `name` is the default adapter or one of the session's own."""
-        shared = {n for n, _, _ in extra_examples()}
+        shared = {n for n, _, _ in shared_adapters()}
         return name in (None, "", DEFAULT_ADAPTER) or name in shared or self.owns(session, name)
 
 
@@ -229,8 +233,8 @@ class ExplorerService(SharedModel[Any]):
     """The ONE explorer model (+ adapter) shared by all users; one own adapter per session.
 
     Model and adapter come from LORA_LENS_LM / LORA_LENS_LM_ADAPTER (Hub id or folder) or
-    the defaults: Qwen2.5-VL-3B-Instruct when the Hub is reachable, else the offline
-    Gemma 3 270M with the demo adapter shipped in examples/.
+    the default: the offline Gemma 3 270M with the demo adapter shipped in examples/ (the
+    report's VLM is only offered, see `comparison.defaults.vlm_offer`).
     """
 
     def __init__(self) -> None:
