@@ -11,6 +11,10 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from comparison.hub import prepare_environment  # noqa: E402
+
+prepare_environment()  # Hub request timeouts and /data caches, before huggingface_hub loads
+
 import shutil  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402

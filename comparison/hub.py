@@ -21,12 +21,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, TypeVar
 
 from comparison.basics import E5_SMALL_ID, HUB_ID_RE, LensError
 
 __all__ = ["HUB_ID_RE", "HubError", "HubStatus", "classify", "endpoint", "hub_reachable",
-           "hub_status", "offline_forced", "reset_cache", "set_timeout_defaults", "within"]
+           "hub_status", "offline_forced", "prepare_environment", "reset_cache", "set_timeout_defaults",
+           "within"]
 
 HubState = Literal["ok", "http_error", "stalled", "unreachable", "offline"]
 PROBE_REPO = E5_SMALL_ID
@@ -87,6 +89,21 @@ def set_timeout_defaults() -> None:
         os.environ.setdefault(var, value)
 
 
+def prepare_environment(data: str = "/data") -> None:
+    """App start, before huggingface_hub is imported: bounded Hub requests, and on a Space
+    with persistent storage (`/data`) the caches there, so conversions and downloads
+    survive restarts. A Hub cache preloaded into the image (`preload_from_hub`) wins over
+    /data for HF_HOME: it is already complete."""
+    set_timeout_defaults()
+    root = Path(data)
+    if not (root.is_dir() and os.access(root, os.W_OK)):
+        return
+    os.environ.setdefault("LORA_LENS_CACHE", str(root / "lora-lens"))
+    preloaded = Path.home() / ".cache" / "huggingface" / "hub"
+    if not (preloaded.is_dir() and any(preloaded.glob("models--*"))):
+        os.environ.setdefault("HF_HOME", str(root / ".huggingface"))
+
+
 def classify(exc: BaseException) -> HubStatus:
     """A Hub client exception (urllib, httpx, huggingface_hub) as a HubStatus."""
     seen: set[int] = set()
@@ -119,7 +136,11 @@ def _probe(timeout: float) -> HubStatus:
                 answer.read(1 << 16)
             result.append(HubStatus("ok"))
         except Exception as exc:  # every failure is a state, never a crash of the caller
-            result.append(classify(exc))
+            status = classify(exc)
+            # The server answered normally (the probe repo may be absent from a mirror):
+            # only 5xx and 429 (rate limit) mean the Hub itself cannot serve now.
+            answered = status.state == "http_error" and (status.code or 500) < 500 and status.code != 429
+            result.append(HubStatus("ok") if answered else status)
 
     worker = threading.Thread(target=attempt, name="hub-probe", daemon=True)
     worker.start()
@@ -127,18 +148,18 @@ def _probe(timeout: float) -> HubStatus:
     return result[0] if result else HubStatus("stalled", None, f"no answer in {timeout:.0f} s")
 
 
-def hub_status(timeout: float = PROBE_TIMEOUT_S) -> HubStatus:
+def hub_status(timeout: float | None = None) -> HubStatus:
     """The Hub's state; `offline` at once when offline mode is set. Cached per process."""
     global _cached
     if offline_forced():
         return HubStatus("offline")
     with _lock:
         if _cached is None:
-            _cached = _probe(timeout)
+            _cached = _probe(timeout or PROBE_TIMEOUT_S)
         return _cached
 
 
-def hub_reachable(timeout: float = PROBE_TIMEOUT_S) -> bool:
+def hub_reachable(timeout: float | None = None) -> bool:
     """True if the Hub answers HTTP requests normally (see `hub_status` for why not)."""
     return hub_status(timeout).ok
 

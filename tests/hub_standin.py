@@ -9,7 +9,7 @@ Why our own: no maintained package serves model repos to `huggingface_hub` (sear
 - GET  /api/models/{repo}/tree/{rev}[/{path}]        file list (size, oid)
 - HEAD/GET /{repo}/resolve/{rev}/{file}              X-Repo-Commit, ETag, Content-Length, Range
 - 404 with X-Error-Code RepoNotFound / EntryNotFound
-- POST /api/repos/create, /api/models/{repo}/preupload/{rev} ("regular"),
+- POST /api/repos/create, /api/validate-yaml, /api/models/{repo}/preupload/{rev} ("regular"),
        /api/models/{repo}/commit/{rev} (ndjson, base64 files): pushes land in `repos`.
 
 Modes: "ok"; "503" (every request answered 503); "stall" (accepts the connection, reads
@@ -212,6 +212,8 @@ def _handler(hub: HubStandin) -> type[BaseHTTPRequestHandler]:
             if not self._gate():
                 return
             path, body = unquote(urlparse(self.path).path), self._body()
+            if path == "/api/validate-yaml":  # a README's front matter, checked before a commit
+                return self._json({"errors": [], "warnings": []})
             if path == "/api/repos/create":
                 payload = json.loads(body or b"{}")
                 repo_id = f"{payload.get('organization') or 'user'}/{payload['name']}"
@@ -241,6 +243,22 @@ def _handler(hub: HubStandin) -> type[BaseHTTPRequestHandler]:
             self._error(404, "EntryNotFound", f"no route {path}")
 
     return Handler
+
+
+def header_only_model(folder: Path, params: int, dtype: str = "BF16") -> Path:
+    """A model folder whose safetensors file declares `params` parameters but holds only its
+    header: enough for every size check, far too big to load — and nothing to download."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = max(1, params // 4096)
+    width = {"BF16": 2, "F16": 2, "F32": 4}[dtype]
+    header = json.dumps({"w": {"dtype": dtype, "shape": [rows, 4096],
+                               "data_offsets": [0, rows * 4096 * width]}}).encode()
+    (folder / "model.safetensors").write_bytes(len(header).to_bytes(8, "little") + header)
+    (folder / "config.json").write_text(json.dumps({
+        "model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 4096,
+        "num_hidden_layers": 2, "vocab_size": 32000, "intermediate_size": 11008}))
+    return folder
 
 
 if __name__ == "__main__":  # a stand-in for manual runs of the app
