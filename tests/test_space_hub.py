@@ -131,6 +131,18 @@ def test_hub_that_stalls_after_a_good_probe_is_cut_off_by_the_deadline(online, o
         assert src.label == f"Hub not answering (timed out): {OFFLINE_LABEL}"
 
 
+def test_a_failing_hub_falls_back_to_a_cached_hub_copy_first(online, offline_tiny, tiny_encoder,
+                                                              report_lora, monkeypatch):
+    """A Space preloads e5 into its image (preload_from_hub): an outage then costs nothing."""
+    with online(serving("ok", tiny_encoder, report_lora)) as standin:
+        first = base_mod.resolve_base()
+        standin.mode = "503"
+        hub.reset_cache()
+        again = base_mod.resolve_base()
+        assert again.path == first.path
+        assert again.label == f"Hub unavailable (HTTP 503): cached copy of {E5_HUB_ID}"
+
+
 def test_explorer_default_is_the_offline_model_even_with_the_hub_up(online, tiny_encoder, report_lora,
                                                                    monkeypatch):
     offline = loading.ModelSource(path="/offline/gemma", kind="offline", label=loading.GEMMA_LABEL)

