@@ -60,6 +60,10 @@ class HubStatus:
     @property
     def reason(self) -> str:
         """The English words the header shows (ui/locales_space.py translates them)."""
+        if self.state == "http_error" and self.code == 404:
+            return "not found on the Hub (HTTP 404)"
+        if self.state == "http_error" and self.code in (401, 403):
+            return f"no access on the Hub (HTTP {self.code})"
         return {"ok": "Hub available",
                 "http_error": f"Hub unavailable (HTTP {self.code})",
                 "stalled": "Hub not answering (timed out)",

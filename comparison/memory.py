@@ -149,8 +149,10 @@ def estimate_hub(repo_id: str, dtype: str, timeout: float = 10.0) -> Estimate:
     from huggingface_hub import HfApi
     from huggingface_hub.errors import NotASafetensorsRepoError
 
+    api = HfApi()
+    api.model_info(repo_id, timeout=timeout)  # a missing or gated repo fails here, with its reason
     try:
-        meta = HfApi().get_safetensors_metadata(repo_id, timeout=timeout)
+        meta = api.get_safetensors_metadata(repo_id, timeout=timeout)
     except NotASafetensorsRepoError as exc:
         raise MemoryGuardError(f"{repo_id} has no safetensors weights: not loaded", "memory_unknown",
                                model=repo_id) from exc
@@ -179,8 +181,23 @@ def check_fits(est: Estimate) -> Estimate:
     return est
 
 
+def estimate(spec: str, dtype: str, timeout: float = 10.0) -> Estimate:
+    """The estimate for a local folder or a Hub id; a Hub that fails is a HubError saying why."""
+    from comparison.hub import HubError, classify, within
+
+    folder = Path(spec).expanduser()
+    if folder.is_dir():
+        return estimate_local(folder, dtype)
+    try:
+        return within(lambda: estimate_hub(spec, dtype, timeout), 3 * timeout, spec)
+    except (MemoryGuardError, HubError):
+        raise
+    except Exception as exc:  # 404, 5xx, stall, unreachable: one sentence with the reason
+        reason = classify(exc).reason
+        raise HubError(f"could not read {spec} from the Hub ({reason})", "hub_failed",
+                       model=spec, reason=reason) from exc
+
+
 def guard(spec: str, dtype: str, timeout: float = 10.0) -> Estimate:
     """Estimate a local folder or a Hub id in `dtype` and refuse it if it cannot fit."""
-    folder = Path(spec).expanduser()
-    est = estimate_local(folder, dtype) if folder.is_dir() else estimate_hub(spec, dtype, timeout)
-    return check_fits(est)
+    return check_fits(estimate(spec, dtype, timeout))

@@ -23,6 +23,7 @@ from comparison.base_encoder import BaseSource, resolve_base
 from comparison.basics import LensError, Progress
 from comparison.defaults import shared_adapters
 from comparison.embeddings import DualEncoder
+from comparison.memory import guard
 
 DEFAULT_ADAPTER = "default"
 # Gradio's browser client sends 11 base-36 characters, gradio_client a uuid4; anything else
@@ -170,6 +171,7 @@ class EncoderService(SharedModel[DualEncoder]):
 
     def _build(self, progress: Progress | None) -> DualEncoder:
         base: BaseSource = resolve_base(self._base_spec, progress=progress)
+        guard(base.path, "float32")  # a typed Hub id or folder too big for what is left: refused
         if progress:
             progress(0.9, f"loading {base.label}")
         encoder = DualEncoder(base)

@@ -253,3 +253,17 @@ def test_space_storage_goes_to_data(tmp_path: Path, monkeypatch) -> None:
     assert os.environ["LORA_LENS_CACHE"] == str(tmp_path / "data" / "lora-lens")
     assert os.environ["HF_HOME"] == str(tmp_path / "data" / ".huggingface")
     assert os.environ["HF_HUB_ETAG_TIMEOUT"] == "10"
+
+
+def test_a_typed_base_is_guarded_and_a_missing_one_is_a_clear_error(online, monkeypatch, tmp_path: Path) -> None:
+    from comparison.runtime import EncoderService
+
+    with online(HubStandin("ok")) as standin:
+        standin.add_folder("big/encoder-10b", header_only_model(tmp_path / "big", 10_000_000_000))
+        monkeypatch.setenv(LIMIT, "16GB")
+        with pytest.raises(memory.MemoryGuardError) as big:
+            EncoderService("big/encoder-10b").get()
+        assert big.value.params["dtype"] == "float32" and standin.weight_downloads() == []
+        with pytest.raises(hub.HubError) as missing:
+            EncoderService("someone/missing-encoder").get()
+        assert missing.value.params["reason"] == "not found on the Hub (HTTP 404)"

@@ -24,6 +24,8 @@ SPACE: dict[str, dict[str, str]] = {
         "Hub не отдал {model}: {reason}. Приложение работает дальше — проверьте имя или попробуйте позже.",
         "The Hub could not deliver {model}: {reason}. The app carries on — check the name or try later."),
     "lbl_hub_http": _s("Hub недоступен (HTTP", "Hub unavailable (HTTP"),
+    "lbl_hub_404": _s("не найдено в Hub (HTTP 404)", "not found on the Hub (HTTP 404)"),
+    "lbl_hub_denied": _s("нет доступа в Hub (HTTP", "no access on the Hub (HTTP"),
     "lbl_hub_stalled": _s("Hub не отвечает (время ожидания истекло)", "Hub not answering (timed out)"),
     "lbl_hub_unreachable": _s("Hub недоступен по сети", "Hub unreachable"),
     "lbl_hub_offline": _s("офлайн-режим (HF_HUB_OFFLINE)", "offline mode (HF_HUB_OFFLINE)"),
@@ -46,6 +48,8 @@ SPACE: dict[str, dict[str, str]] = {
 
 SPACE_PHRASES: list[tuple[str, str]] = [
     ("Hub unavailable (HTTP", "lbl_hub_http"),
+    ("not found on the Hub (HTTP 404)", "lbl_hub_404"),
+    ("no access on the Hub (HTTP", "lbl_hub_denied"),
     ("Hub not answering (timed out)", "lbl_hub_stalled"),
     ("Hub unreachable", "lbl_hub_unreachable"),
     ("offline mode (HF_HUB_OFFLINE)", "lbl_hub_offline"),

