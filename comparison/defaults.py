@@ -25,7 +25,7 @@ from pathlib import Path
 from comparison.adapters import extra_examples, fetch_hub_adapter
 from comparison.base_encoder import E5_HUB_ID, OFFLINE_LABEL, BaseSource, offline_base
 from comparison.basics import DEFAULT_HUB_ADAPTER, Progress
-from comparison.hub import HubError, HubStatus, classify, hub_status, offline_forced, within
+from comparison.hub import HubStatus, classify, hub_status, offline_forced, within
 from comparison.memory import available_bytes, check_fits, estimate_hub, gb, need_bytes
 
 BASE_DEADLINE_S = 45.0
@@ -171,7 +171,7 @@ def vlm_offer(new_tokens: int = 32) -> VlmOffer | None:
 
         try:
             params = estimate_hub(VLM_ID, "bfloat16", METADATA_TIMEOUT_S).params
-        except (HubError, Exception):  # the Hub's own size when it answers, else the known one
+        except Exception:  # the Hub's own size when it answers, else the known one
             params = VLM_PARAMS
         if torch.cuda.is_available():
             dtype = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"

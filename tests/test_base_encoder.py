@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import comparison.e5_convert as e5_convert
-from comparison import base_encoder, hub
+from comparison import hub
 from comparison.base_encoder import BaseModelError, E5_HUB_ID, OFFLINE_LABEL, cache_dir, resolve_base
 from comparison.embeddings import DualEncoder
 

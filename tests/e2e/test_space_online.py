@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,7 +19,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # this test process's gradio_client never as
 from gradio_client import Client  # noqa: E402
 
 from comparison.basics import DEFAULT_HUB_ADAPTER, E5_SMALL_ID, cache_dir  # noqa: E402
-from tests.e2e.conftest import ROOT, _free_port, _wait_http  # noqa: E402
+from tests.e2e.conftest import ROOT, running_app  # noqa: E402
 from tests.hub_standin import HubStandin, header_only_model  # noqa: E402
 
 pytestmark = pytest.mark.e2e
@@ -55,26 +51,12 @@ def standin(mode: str, tmp: Path) -> HubStandin:
     return hub
 
 
-@contextmanager
-def app(hub: HubStandin, hf_home: Path, log: Path, **extra: str) -> Iterator[str]:
-    """`python app.py` online against `hub`; yields its URL, prints its log tail at the end."""
+def app(hub: HubStandin, hf_home: Path, log: Path, **extra: str):
+    """`python app.py` online against `hub` (a context manager yielding its URL)."""
     env = {k: v for k, v in os.environ.items() if k not in CLEARED}
-    port = _free_port()
-    env.update(GRADIO_SERVER_PORT=str(port), HF_ENDPOINT=hub.url, HF_HOME=str(hf_home),
-               GRADIO_ANALYTICS_ENABLED="False", LORA_LENS_MEMORY_LIMIT="16GB", **extra)
-    with open(log, "w") as fh:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=fh,
-                                stderr=subprocess.STDOUT)
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/", proc, timeout=120)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        print(log.read_text()[-3000:])
+    env.update(HF_ENDPOINT=hub.url, HF_HOME=str(hf_home), GRADIO_ANALYTICS_ENABLED="False",
+               LORA_LENS_MEMORY_LIMIT="16GB", **extra)
+    return running_app(env, log)
 
 
 def _page(browser, url: str):
