@@ -26,11 +26,12 @@ from comparison.adapters import extra_examples, fetch_hub_adapter
 from comparison.base_encoder import E5_HUB_ID, OFFLINE_LABEL, BaseSource, offline_base
 from comparison.basics import DEFAULT_HUB_ADAPTER, Progress
 from comparison.hub import HubStatus, classify, hub_status, offline_forced, within
-from comparison.memory import available_bytes, check_fits, estimate_hub, gb, need_bytes
+from comparison.memory import available_bytes, check_fits, estimate, estimate_hub, gb, need_bytes
 
 BASE_DEADLINE_S = 45.0
 ADAPTER_DEADLINE_S = 15.0
 METADATA_TIMEOUT_S = 10.0
+OFFER_TIMEOUT_S = 4.0  # the offer is shown on a tab switch: never more than ~12 s of Hub time
 REPORT_ADAPTER = "report_hub"
 REPORT_ADAPTER_LABEL = f"the report's adapter (TSDAE), Hub: {DEFAULT_HUB_ADAPTER}"
 VLM_ID = "Qwen/Qwen2.5-VL-3B-Instruct"
@@ -170,7 +171,7 @@ def vlm_offer(new_tokens: int = 32) -> VlmOffer | None:
         import torch
 
         try:
-            params = estimate_hub(VLM_ID, "bfloat16", METADATA_TIMEOUT_S).params
+            params = estimate(VLM_ID, "bfloat16", OFFER_TIMEOUT_S).params
         except Exception:  # the Hub's own size when it answers, else the known one
             params = VLM_PARAMS
         if torch.cuda.is_available():

@@ -227,9 +227,14 @@ def test_vlm_offer_names_memory_and_time(online, monkeypatch, tiny_encoder, repo
         assert offer is not None and offer.device == "cpu" and offer.dtype == "bfloat16"
         assert offer.need_gb == memory.gb(memory.need_bytes(defaults.VLM_PARAMS, "bfloat16"))
         assert offer.fits and offer.load_s > 0 and offer.answer_s > 0
+        from ui.common import vlm_offer_md
+
+        ru = vlm_offer_md("ru")
+        assert f"≈ {offer.need_gb} ГБ" in ru and "LORA_LENS_LM=Qwen/Qwen2.5-VL-3B-Instruct" in ru
         defaults.forget()
         monkeypatch.setenv(LIMIT, "4GB")
         assert defaults.vlm_offer().fits is False
+        assert "does not fit here" in vlm_offer_md("en")
 
 
 # ---------------------------------------------------------------- push, environment
