@@ -19,6 +19,7 @@ from comparison.adapters import (
 )
 from comparison.base_encoder import BaseModelError, BaseSource
 from comparison.basics import clean_text, pool
+from comparison.batcher import MicroBatcher, PassKey
 from comparison.explorer.adapter_io import adapter_mode, check_scale
 from comparison.lora_attach import attach_lora, detach_lora
 
@@ -56,6 +57,7 @@ class DualEncoder:
         self._internal: dict[str, str] = {}  # public adapter name -> peft adapter name
         self._counter = itertools.count(1)
         self.adapters: dict[str, AdapterInfo] = {}
+        self.batcher: MicroBatcher | None = None  # set by `share_passes`
         max_pos = getattr(model.config, "max_position_embeddings", MAX_TOKENS) or MAX_TOKENS
         self.max_length = min(MAX_TOKENS, int(max_pos))
 
@@ -104,6 +106,16 @@ class DualEncoder:
             self._drop(self._internal.pop(name))
             del self.adapters[name]
 
+    def share_passes(self, window_s: float = 0.004, max_inputs: int = 256) -> MicroBatcher:
+        """From now on, concurrent callers' texts share forward passes (see `comparison.batcher`).
+
+        For a server where many requests arrive at once; a single caller (a script, the
+        training's evaluation) gains nothing and keeps the direct path by not calling this.
+        """
+        if self.batcher is None:
+            self.batcher = MicroBatcher(self._encode_one, window_s, max_inputs)
+        return self.batcher
+
     # ---- embeddings ---------------------------------------------------------------
     @torch.inference_mode()
     def _forward(self, batch: dict[str, torch.Tensor], adapter: str | None,
@@ -144,10 +156,7 @@ class DualEncoder:
 
         `scale` is the adapter-strength dial (0 = base exactly, 1 = as trained, up to 2).
         """
-        used_prefix, pooling = self.settings(adapter, prefix)
-        if check_scale(scale) == 0.0:
-            adapter, used_prefix, pooling = None, prefix, "mean"
-        return self._embed_many(texts, used_prefix, [(adapter, pooling)], scale)[0]
+        return self._run_passes(texts, [self._pass(prefix, adapter, scale)])[0]
 
     def embed_both(
         self, texts: list[str], prefix: str = "query: ", adapter: str | None = None,
@@ -156,20 +165,43 @@ class DualEncoder:
         """(base, tuned) vectors; tuned is a copy of base when no adapter is given.
 
         With one prefix for both, each batch is tokenised once and run through the model
-        twice (adapter off, then on), so the comparison costs two forwards and nothing more.
+        twice (adapter off, then on), so the comparison costs two forwards and nothing more;
+        with a batcher both passes travel as one request.
         """
         if adapter is None:
             base = self.embed(texts, prefix, None)
             return base, base.copy()
-        used_prefix, pooling = self.settings(adapter, prefix)
-        if used_prefix != prefix or check_scale(scale) == 0.0:
-            return self.embed(texts, prefix, None), self.embed(texts, prefix, adapter, scale)
-        base, tuned = self._embed_many(texts, prefix, [(None, "mean"), (adapter, pooling)], scale)
+        base, tuned = self._run_passes(texts, [self._pass(prefix, None), self._pass(prefix, adapter, scale)])
         return base, tuned
 
-    def _embed_many(self, texts: list[str], prefix: str,
-                    passes: list[tuple[str | None, str]], scale: float = 1.0) -> list[np.ndarray]:
-        inputs = [prefix + clean_text(t) for t in texts]
+    def _pass(self, prefix: str, adapter: str | None, scale: float = 1.0) -> tuple[str, PassKey]:
+        """(prefix, (adapter, pooling, strength)) of one pass; strength 0 is the base pass."""
+        used_prefix, pooling = self.settings(adapter, prefix)
+        if adapter is None or check_scale(scale) == 0.0:
+            return prefix, (None, "mean", 1.0)
+        return used_prefix, (adapter, pooling, float(scale))
+
+    def _run_passes(self, texts: list[str], passes: list[tuple[str, PassKey]]) -> list[np.ndarray]:
+        """Each pass's vectors: through the shared batcher when one is attached, else here."""
+        cleaned = [clean_text(t) for t in texts]
+        if self.batcher is not None and cleaned:
+            return self.batcher.submit([([prefix + t for t in cleaned], key) for prefix, key in passes])
+        by_prefix: dict[str, list[int]] = {}
+        for k, (prefix, _) in enumerate(passes):
+            by_prefix.setdefault(prefix, []).append(k)
+        outs: list[np.ndarray] = [np.empty(0)] * len(passes)
+        for prefix, ks in by_prefix.items():
+            vectors = self._encode([prefix + t for t in cleaned], [passes[k][1] for k in ks])
+            for k, v in zip(ks, vectors):
+                outs[k] = v
+        return outs
+
+    def _encode_one(self, inputs: list[str], key: PassKey) -> np.ndarray:
+        """One pass over prefixed, cleaned inputs (the batcher's `run`)."""
+        return self._encode(inputs, [key])[0]
+
+    def _encode(self, inputs: list[str], passes: list[PassKey]) -> list[np.ndarray]:
+        """Vectors of prefixed, cleaned `inputs` for each pass, tokenised once for all passes."""
         # Batching texts of similar length wastes less compute on padding.
         order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
         rows: list[list[np.ndarray]] = [[] for _ in passes]
@@ -179,7 +211,7 @@ class DualEncoder:
                 max_length=self.max_length, return_tensors="pt",
             )
             batch.pop("token_type_ids", None)
-            for k, (adapter, pooling) in enumerate(passes):
+            for k, (adapter, pooling, scale) in enumerate(passes):
                 with self._lock:
                     states = self._forward(dict(batch), adapter, scale)
                 pooled = pool(states.float(), batch["attention_mask"], pooling)

@@ -24,6 +24,19 @@ from comparison.basics import LensError, Progress
 from comparison.embeddings import DualEncoder
 
 DEFAULT_ADAPTER = "default"
+# How many similarity requests the app lets run at once: with shared passes many may wait in
+# the encoder together (that is what makes batches); without, today's queue of 2.
+SHARED_CONCURRENCY = 32
+
+
+def passes_shared() -> bool:
+    """LORA_LENS_BATCH=0 runs one forward per request (the benchmark's baseline); default: shared."""
+    return os.environ.get("LORA_LENS_BATCH", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def similarity_concurrency() -> int:
+    """The queue's limit for similarity events: 2 per pass as before, SHARED_CONCURRENCY batched."""
+    return SHARED_CONCURRENCY if passes_shared() else 2
 # Gradio's browser client sends 11 base-36 characters, gradio_client a uuid4; anything else
 # ("..", "a/b", "") is a hand-made request and must never become part of a path or a name.
 SESSION_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -172,6 +185,8 @@ class EncoderService(SharedModel[DualEncoder]):
         if progress:
             progress(0.9, f"loading {base.label}")
         encoder = DualEncoder(base)
+        if passes_shared():
+            encoder.share_passes()
         found = _adapter_from_env() if "LORA_LENS_ADAPTER" in os.environ else default_adapter()
         if found is not None:
             path, label = found

@@ -11,6 +11,7 @@ from comparison import similarity
 from comparison.adapters import unpack_adapter
 from comparison.basics import DEFAULT_PREFIX, parse_prefix
 from comparison.charts import similarity as sim_charts
+from comparison.runtime import similarity_concurrency
 from comparison.matching import parse_same
 from ui import evaluation
 from ui.common import (PRIVATE, Labels, encoder, encoders, guarded, session_of, status_md,
@@ -18,6 +19,9 @@ from ui.common import (PRIVATE, Labels, encoder, encoders, guarded, session_of, 
 from ui.locales import chart_labels, plural, prefix_choices, t
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# Single scores run together in one concurrency group: with shared passes (the default) they
+# wait in the encoder side by side and one forward answers many (comparison/batcher.py).
+SHARED_QUEUE = {"concurrency_limit": similarity_concurrency(), "concurrency_id": "similarity"}
 SEED_PAIRS = [
     ["Смартфон Apple iPhone", "Телефон Apple iPhone"],
     ["Телефон Apple iPhone", "Кофемашина Nespresso"],
@@ -210,7 +214,8 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown) -> None:
                 status: status_md(lang, session, name)}
 
     pair_in = [c["text_a"], c["text_b"], c["prefix"], c["adapter"], c["scale"], lang_radio]
-    c["compare"].click(score_one, pair_in, [c["base_score"], c["tuned_score"], c["delta_score"]], **PRIVATE)
+    c["compare"].click(score_one, pair_in, [c["base_score"], c["tuned_score"], c["delta_score"]], **PRIVATE,
+                       **SHARED_QUEUE)
     c["run_pairs"].click(score_table, [c["pairs"], c["prefix"], c["adapter"], c["scale"], lang_radio],
                          [c["pairs_out"], c["pairs_plot"], c["pairs_summary"], c["pairs_csv"]], **PRIVATE)
     c["run_list"].click(score_list, [c["items"], c["prefix"], c["adapter"], c["scale"], lang_radio],
@@ -250,5 +255,5 @@ def api(prefix_default: str = DEFAULT_PREFIX) -> None:
         return {"base": base.tolist(), "tuned": tuned.tolist() if adapter else None,
                 "base_source": enc.base.label, "adapter": encoders.status().adapter_label}
 
-    gr.api(api_score_pair, api_name="score_pair")
-    gr.api(api_embed, api_name="embed")
+    gr.api(api_score_pair, api_name="score_pair", **SHARED_QUEUE)
+    gr.api(api_embed, api_name="embed", **SHARED_QUEUE)
