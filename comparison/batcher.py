@@ -41,6 +41,7 @@ class _Job:
 
     passes: list[Pass]
     size: int = 0
+    since: float = field(default_factory=time.monotonic)
     done: threading.Event = field(default_factory=threading.Event)
     result: list[np.ndarray] | None = None
     error: BaseException | None = None
@@ -89,15 +90,17 @@ class MicroBatcher:
 
     `window_s`: how long the worker waits after a request arrives for others that come
     with it (a burst's requests land within a few ms). `max_inputs`: the most texts one
-    cycle takes (first come, first served; a larger request goes alone), so a big list
-    does not make the small requests behind it wait for more than one cycle.
+    cycle takes (a larger request goes alone). Cycles take the smallest requests first, so
+    40 people scoring pairs are not held behind one 200-title list; a request that has
+    waited `max_wait_s` goes first, so a list is never starved by a stream of pairs.
     """
 
     def __init__(self, run: Run, window_s: float = 0.004, max_inputs: int = 256,
-                 name: str = "embed-batcher") -> None:
+                 max_wait_s: float = 3.0, name: str = "embed-batcher") -> None:
         self._run = run
         self.window_s = window_s
         self.max_inputs = max_inputs
+        self.max_wait_s = max_wait_s
         self._name = name
         self._cond = threading.Condition()
         self._pending: list[_Job] = []
@@ -141,11 +144,17 @@ class MicroBatcher:
             while (not self._closed and sum(j.size for j in self._pending) < self.max_inputs
                    and (left := deadline - time.monotonic()) > 0):
                 self._cond.wait(left)
+            # Smallest first (a pair waits for one short cycle, not behind a 200-title list),
+            # except that a request waiting longer than `max_wait_s` goes before all others.
+            now = time.monotonic()
+            order = sorted(self._pending, key=lambda j: (now - j.since < self.max_wait_s, j.size, j.since))
             taken, total = [], 0
-            while self._pending and (not taken or total + self._pending[0].size <= self.max_inputs):
-                job = self._pending.pop(0)
+            for job in order:
+                if taken and total + job.size > self.max_inputs:
+                    break
                 taken.append(job)
                 total += job.size
+            self._pending = [j for j in self._pending if j not in taken]
             return taken
 
     def _loop(self) -> None:

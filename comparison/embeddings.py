@@ -18,7 +18,7 @@ from comparison.adapters import (
     HUB_ID_RE, AdapterError, AdapterInfo, check_adapter_dir, fetch_hub_adapter, inference_settings,
 )
 from comparison.base_encoder import BaseModelError, BaseSource
-from comparison.basics import clean_text, pool
+from comparison.basics import clean_text, pool, torch_threads
 from comparison.batcher import MicroBatcher, PassKey
 from comparison.explorer.adapter_io import adapter_mode, check_scale
 from comparison.lora_attach import attach_lora, detach_lora
@@ -197,8 +197,10 @@ class DualEncoder:
         return outs
 
     def _encode_one(self, inputs: list[str], key: PassKey) -> np.ndarray:
-        """One pass over prefixed, cleaned inputs (the batcher's `run`)."""
-        return self._encode(inputs, [key])[0]
+        """One pass over prefixed, cleaned inputs (the batcher's `run`), with the torch thread
+        count LORA_LENS_ENCODER_THREADS asks for (unset or 0: torch's default)."""
+        with torch_threads("LORA_LENS_ENCODER_THREADS", default="0"):
+            return self._encode(inputs, [key])[0]
 
     def _encode(self, inputs: list[str], passes: list[PassKey]) -> list[np.ndarray]:
         """Vectors of prefixed, cleaned `inputs` for each pass, tokenised once for all passes."""

@@ -39,13 +39,13 @@ def _check_loopback(url: str) -> None:
         raise SystemExit(f"refusing to load-test {host!r}: only loopback addresses are allowed")
 
 
-def start_app() -> tuple[subprocess.Popen, str, Path]:
-    """`python app.py` on a free loopback port (the e2e fixture's recipe)."""
+def start_app(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, Path]:
+    """`python app.py` on a free loopback port (the e2e fixture's recipe), `extra_env` added."""
     from tests.e2e.conftest import _free_port, _wait_http
 
     port = _free_port()
     log = Path(tempfile.mkdtemp(prefix="lora-lens-load-")) / "app.log"
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1"}
+    env = {**os.environ, **(extra_env or {}), "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1"}
     with open(log, "w") as fh:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=fh,
                                 stderr=subprocess.STDOUT)
