@@ -204,3 +204,49 @@ def test_switch_turns_shared_passes_off(tiny_encoder, monkeypatch):
     enc = EncoderService(str(tiny_encoder)).get()
     assert enc.batcher is not None
     enc.batcher.close()
+
+
+def test_small_requests_go_before_a_big_one_waiting_with_them():
+    order: list[int] = []
+    release = threading.Event()
+
+    def run(inputs: list[str], key: tuple) -> np.ndarray:
+        if inputs == ["block"]:
+            release.wait(10)  # holds the worker while the others queue up
+        order.append(len(inputs))
+        return np.ones((len(inputs), 2), dtype=np.float32)
+
+    batcher = MicroBatcher(run, window_s=0.0, max_inputs=16)
+    first = threading.Thread(target=batcher.submit, args=([(["block"], (None, "mean", 1.0))],))
+    first.start()
+    while batcher._pending:  # wait until the worker has taken "block"
+        threading.Event().wait(0.01)
+    threads = [threading.Thread(target=batcher.submit, args=([([f"{n}-{i}" for i in range(n)], (None, "mean", 1.0))],))
+               for n in (15, 2)]
+    for t in threads:  # the 15-text request is queued first
+        t.start()
+        threading.Event().wait(0.05)
+    while len(batcher._pending) < 2:
+        threading.Event().wait(0.01)
+    release.set()
+    for t in [first, *threads]:
+        t.join(timeout=30)
+    batcher.close()
+    assert order == [1, 2, 15]  # the 2-text request overtook the 15-text one that came first
+
+
+@pytest.mark.parametrize("value, mode", [("", "encoder"), ("1", "encoder"), ("0", "off"), ("gradio", "gradio"),
+                                         ("OFF", "off")])
+def test_batch_mode_switch(monkeypatch, value, mode):
+    from comparison.runtime import batch_mode
+
+    monkeypatch.setenv("LORA_LENS_BATCH", value)
+    assert batch_mode() == mode
+
+
+def test_unknown_batch_mode_is_refused(monkeypatch):
+    from comparison.runtime import batch_mode
+
+    monkeypatch.setenv("LORA_LENS_BATCH", "fast")
+    with pytest.raises(ValueError, match="LORA_LENS_BATCH"):
+        batch_mode()

@@ -11,6 +11,7 @@ shared p95 ≤ 5 s, nothing lost, on 2 cores. The last line is JSON.
 
     python -m tests.load.classroom_burst                    # both modes, all requests at once
     python -m tests.load.classroom_burst --pattern sessions # each session's 10 calls in a row
+    python -m tests.load.classroom_burst --modes shared,gradio,per-request  # + gradio's batch=True
 
 Inputs are real product pairs (examples/dev_pairs.csv: a title with its same-product
 rewording or its hard negative, 400 distinct pairs), a fifth of them at strength 0.5 and a
@@ -133,13 +134,17 @@ def burst(url: str, pattern: str, app_pid: int | None = None) -> dict:
     }
 
 
-def run_mode(batch: bool, pattern: str, url: str | None = None) -> dict:
-    """Start the app with shared passes on or off (unless `url` is given) and replay the burst."""
+MODES = {"shared": "encoder", "per-request": "off", "gradio": "gradio"}
+"""Benchmark mode -> LORA_LENS_BATCH: the encoder's micro-batcher (the app's default), one
+forward per request behind a queue of 2 (the baseline), gradio's batch=True on the API."""
+
+
+def run_mode(mode: str, pattern: str, url: str | None = None) -> dict:
+    """Start the app in `mode` (unless `url` is given) and replay the burst."""
     proc = None
     if url is None:
-        proc, url, log = start_app({"LORA_LENS_BATCH": "1" if batch else "0"})
-        print(f"{'shared passes' if batch else 'one request per pass'}: app at {url} (log: {log})",
-              flush=True)
+        proc, url, log = start_app({"LORA_LENS_BATCH": MODES[mode]})
+        print(f"{mode}: app at {url} (log: {log})", flush=True)
     try:
         return burst(url, pattern, proc.pid if proc is not None else None)
     finally:
@@ -168,12 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pattern", choices=("at-once", "sessions"), default="at-once",
                         help="at-once: all 404 requests in the same moment; sessions: each session "
                              "sends its 10 calls one after another (40 + 4 in flight)")
-    parser.add_argument("--only", choices=("shared", "per-request"),
-                        help="run one mode only (no ratio)")
+    parser.add_argument("--modes", default="shared,per-request",
+                        help=f"comma-separated, from {', '.join(MODES)}; ratios are against per-request")
     opts = parser.parse_args(argv)
-    modes = {"shared": True, "per-request": False}
-    results = {name: run_mode(flag, opts.pattern) for name, flag in modes.items()
-               if opts.only in (None, name)}
+    modes = [m.strip() for m in opts.modes.split(",") if m.strip()]
+    if not modes or any(m not in MODES for m in modes):
+        parser.error(f"--modes: choose from {', '.join(MODES)}")
+    results = {mode: run_mode(mode, opts.pattern) for mode in modes}
     for name, r in results.items():
         print(f"{name:12s} {r['answered']}/{r['requests']} answered, lost {r['lost']}: p50 {r['p50_s']} s, "
               f"p95 {r['p95_s']} s (score_pair {r['score_pair_p95_s']} s), max {r['max_s']} s, "
@@ -185,12 +191,13 @@ def main(argv: list[str] | None = None) -> int:
                      "target_p95_s": TARGET_P95_S}
     for name, r in results.items():
         summary[name] = {k: v for k, v in r.items() if k != "answers"}
-    if len(results) == 2:
-        shared, base = results["shared"], results["per-request"]
-        summary["p95_ratio"] = round(shared["p95_s"] / base["p95_s"], 3)
-        summary["p50_ratio"] = round(shared["p50_s"] / base["p50_s"], 3)
-        summary["wall_ratio"] = round(shared["wall_s"] / base["wall_s"], 3)
-        summary["max_abs_answer_difference"] = max_difference(shared["answers"], base["answers"])
+    base = results.get("per-request")
+    for name, r in results.items():
+        if base is not None and name != "per-request":
+            summary[name].update(
+                p95_ratio=round(r["p95_s"] / base["p95_s"], 3), p50_ratio=round(r["p50_s"] / base["p50_s"], 3),
+                wall_ratio=round(r["wall_s"] / base["wall_s"], 3),
+                max_abs_answer_difference=max_difference(r["answers"], base["answers"]))
     shared = results.get("shared")
     summary["target_met"] = bool(shared and shared["lost"] == 0 and shared["p95_s"] <= TARGET_P95_S)
     print(json.dumps(summary, ensure_ascii=False))
