@@ -51,6 +51,11 @@ def similarity_concurrency() -> int:
     return SHARED_CONCURRENCY if passes_shared() else 2
 
 
+# Gradio's browser client sends 11 base-36 characters, gradio_client a uuid4; anything else
+# ("..", "a/b", "") is a hand-made request and must never become part of a path or a name.
+SESSION_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 class SessionError(LensError):
     """A session id that could escape its folder or impersonate another session's prefix."""
 
