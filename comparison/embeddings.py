@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from comparison.lora_attach import attach_lora, detach_lora
 
 BATCH_SIZE = 32
 MAX_TOKENS = 512
+CACHE_SIZE = 8192  # vectors the batcher remembers (384 floats each: ~12 MB for e5-small)
 
 
 def _adapter_folder(path: str) -> Path:
@@ -56,6 +58,11 @@ class DualEncoder:
         self._lock = threading.RLock()
         self._internal: dict[str, str] = {}  # public adapter name -> peft adapter name
         self._counter = itertools.count(1)
+        # Vectors the batcher already computed, per (adapter generation, pass, input): a class
+        # scoring the teacher's examples computes each title once. A new generation (any adapter
+        # added or removed) makes every older adapter entry unreachable; base entries stay.
+        self._generation = 0
+        self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self.adapters: dict[str, AdapterInfo] = {}
         self.batcher: MicroBatcher | None = None  # set by `share_passes`
         max_pos = getattr(model.config, "max_position_embeddings", MAX_TOKENS) or MAX_TOKENS
@@ -81,6 +88,7 @@ class DualEncoder:
             if old is not None:
                 self._drop(old)
             self._internal[name] = internal
+            self._generation += 1
             info = AdapterInfo(
                 name=name, path=str(path), label=label, r=facts["r"], alpha=facts["alpha"],
                 target_modules=facts["target_modules"], base_model=facts["base_model"],
@@ -104,6 +112,7 @@ class DualEncoder:
             if name not in self._internal:
                 raise AdapterError(f"no adapter named {name!r} is loaded")
             self._drop(self._internal.pop(name))
+            self._generation += 1
             del self.adapters[name]
 
     def share_passes(self, window_s: float = 0.004, max_inputs: int = 256) -> MicroBatcher:
@@ -197,10 +206,29 @@ class DualEncoder:
         return outs
 
     def _encode_one(self, inputs: list[str], key: PassKey) -> np.ndarray:
-        """One pass over prefixed, cleaned inputs (the batcher's `run`), with the torch thread
-        count LORA_LENS_ENCODER_THREADS asks for (unset or 0: torch's default)."""
-        with torch_threads("LORA_LENS_ENCODER_THREADS", default="0"):
-            return self._encode(inputs, [key])[0]
+        """One pass over prefixed, cleaned inputs (the batcher's `run`; one caller at a time):
+        remembered vectors reused, the rest computed with the torch thread count
+        LORA_LENS_ENCODER_THREADS asks for (unset or 0: torch's default)."""
+        generation = self._generation if key[0] is not None else -1  # the base never changes
+        out = np.zeros((len(inputs), self.dim), dtype=np.float32)
+        missing = []
+        for i, text in enumerate(inputs):
+            hit = self._cache.get((generation, key, text))
+            if hit is None:
+                missing.append(i)
+            else:
+                out[i] = hit
+                self._cache.move_to_end((generation, key, text))
+        if missing:
+            with torch_threads("LORA_LENS_ENCODER_THREADS", default="0"):
+                out[missing] = self._encode([inputs[i] for i in missing], [key])[0]
+            with self._lock:  # an adapter swapped during the pass: its vectors are not kept
+                keep = generation in (-1, self._generation)
+            for i in missing if keep else []:
+                self._cache[(generation, key, inputs[i])] = out[i].copy()
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return out
 
     def _encode(self, inputs: list[str], passes: list[PassKey]) -> list[np.ndarray]:
         """Vectors of prefixed, cleaned `inputs` for each pass, tokenised once for all passes."""

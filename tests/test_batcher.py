@@ -250,3 +250,24 @@ def test_unknown_batch_mode_is_refused(monkeypatch):
     monkeypatch.setenv("LORA_LENS_BATCH", "fast")
     with pytest.raises(ValueError, match="LORA_LENS_BATCH"):
         batch_mode()
+
+
+def test_remembered_vectors_are_reused_and_forgotten_when_an_adapter_changes(tiny_encoder, tmp_path):
+    enc = DualEncoder(BaseSource(path=str(tiny_encoder), kind="local", label="tiny"))
+    enc.add_adapter("a", str(make_adapter(tiny_encoder, tmp_path / "one", seed=1)), "a")
+    enc.share_passes()
+    computed: list[int] = []
+    encode = enc._encode
+    enc._encode = lambda inputs, passes: computed.append(len(inputs)) or encode(inputs, passes)
+    try:
+        first = enc.embed_both(TITLES, "query: ", "a")
+        again = enc.embed_both(TITLES[:3], "query: ", "a")
+        np.testing.assert_array_equal(again[1], first[1][:3])
+        assert computed == [7, 7]  # 7 distinct titles, base + tuned; the second call computed nothing
+        enc.add_adapter("a", str(make_adapter(tiny_encoder, tmp_path / "two", seed=5)), "a")  # same name
+        replaced = enc.embed_both(TITLES, "query: ", "a")
+        assert computed == [7, 7, 7]  # base vectors are still remembered, the adapter's are not
+        np.testing.assert_allclose(replaced[0], first[0], rtol=0, atol=1e-6)
+        assert np.abs(replaced[1] - first[1]).max() > 1e-3  # the new adapter's vectors, not stale ones
+    finally:
+        enc.batcher.close()
