@@ -24,7 +24,6 @@ import argparse
 import csv
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -36,7 +35,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import numpy as np  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
-from tests.load.score_pair_load import ROOT, _check_loopback, start_app  # noqa: E402
+from tests.load.score_pair_load import ROOT, _check_loopback, start_app, stop_app  # noqa: E402
 
 SESSIONS, CALLS, EMBEDS, TITLES = 40, 10, 4, 200
 TARGET_P95_S = 5.0
@@ -148,12 +147,7 @@ def run_mode(mode: str, pattern: str, url: str | None = None) -> dict:
     try:
         return burst(url, pattern, proc.pid if proc is not None else None)
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_app(proc)
 
 
 def max_difference(a: list, b: list) -> float:
