@@ -93,7 +93,7 @@ def build(lang: str = "ru") -> gr.Blocks:
 
 demo = build(os.environ.get("LORA_LENS_LANG", "ru"))
 threading.Thread(target=sweep_abandoned, daemon=True, name="session-sweeper").start()
-demo.queue(default_concurrency_limit=2, max_size=64)
+demo.queue(default_concurrency_limit=2, max_size=512)  # a classroom's burst (404 requests) fits
 
 if __name__ == "__main__":
     demo.launch(

@@ -26,6 +26,33 @@ from comparison.embeddings import DualEncoder
 from comparison.memory import guard
 
 DEFAULT_ADAPTER = "default"
+# How many similarity requests the app lets run at once: with shared passes many may wait in
+# the encoder together (that is what makes batches); otherwise today's queue of 2.
+SHARED_CONCURRENCY = 32
+BATCH_MODES = ("encoder", "gradio", "off")
+
+
+def batch_mode() -> str:
+    """LORA_LENS_BATCH: "encoder" (default; concurrent requests share passes in the encoder's
+    micro-batcher), "gradio" (the API endpoints use gradio's batch=True instead) or "off"/"0"
+    (one forward per request — the classroom benchmark's baseline)."""
+    value = os.environ.get("LORA_LENS_BATCH", "encoder").strip().lower()
+    value = {"1": "encoder", "": "encoder", "0": "off"}.get(value, value)
+    if value not in BATCH_MODES:
+        raise ValueError(f"LORA_LENS_BATCH: must be one of {BATCH_MODES}, got {value!r}")
+    return value
+
+
+def passes_shared() -> bool:
+    """Whether the shared encoder gathers concurrent requests into common passes."""
+    return batch_mode() == "encoder"
+
+
+def similarity_concurrency() -> int:
+    """The queue's limit for similarity events: 2 as before, SHARED_CONCURRENCY when batched."""
+    return SHARED_CONCURRENCY if passes_shared() else 2
+
+
 # Gradio's browser client sends 11 base-36 characters, gradio_client a uuid4; anything else
 # ("..", "a/b", "") is a hand-made request and must never become part of a path or a name.
 SESSION_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -175,6 +202,8 @@ class EncoderService(SharedModel[DualEncoder]):
         if progress:
             progress(0.9, f"loading {base.label}")
         encoder = DualEncoder(base)
+        if passes_shared():
+            encoder.share_passes()
         found = _adapter_from_env() if "LORA_LENS_ADAPTER" in os.environ else default_adapter()
         if found is not None:
             path, label = found
