@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ui.locales_extra import EXTRA
 from ui.locales_space import SPACE, SPACE_PHRASES
+from ui.locales_catalog import CATALOG
 
 LANGS: tuple[str, ...] = ("ru", "en")
 
@@ -244,6 +245,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 TEXT.update(EXTRA)
 TEXT.update(SPACE)
+TEXT.update(CATALOG)
 
 PREFIX_LABELS: dict[str, dict[str, str]] = {
     "query: ": {"ru": "query: (рекомендуется)", "en": "query: (recommended)"},

@@ -13,7 +13,7 @@ from comparison.basics import DEFAULT_PREFIX, parse_prefix
 from comparison.charts import similarity as sim_charts
 from comparison.runtime import batch_mode, similarity_concurrency
 from comparison.matching import parse_same
-from ui import evaluation
+from ui import catalog, evaluation
 from ui.common import (PRIVATE, Labels, encoder, encoders, guarded, session_of, status_md,
                        user_dir)
 from ui.locales import chart_labels, plural, prefix_choices, t
@@ -148,6 +148,8 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
                 c["list_retrieval"] = gr.Markdown(elem_id="list-retrieval")
             c["map_plot"] = gr.Plot()
             c["list_csv"] = L(gr.File(label=t("csv", lang), interactive=False), "csv")
+        with L(gr.Tab(t("cat_tab", lang), elem_id="catalog-tab"), "cat_tab"):
+            c["catalog"] = catalog.build(L, lang)
     c["eval"] = evaluation.build(L, lang)
     return c
 
@@ -224,6 +226,7 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown) -> None:
     c["adapter_file"].upload(upload, [c["adapter_file"], lang_radio], [c["adapter"], status], **PRIVATE)
     c["adapter"].change(on_adapter, [c["adapter"], lang_radio], [status], **PRIVATE)
     evaluation.bind(c["eval"], c, lang_radio)
+    catalog.bind(c["catalog"], c, lang_radio)
 
 
 def _scale(scale: float | None) -> float:
