@@ -11,6 +11,10 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from comparison.hub import prepare_environment  # noqa: E402
+
+prepare_environment()  # Hub request timeouts and /data caches, before huggingface_hub loads
+
 import shutil  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -91,7 +95,7 @@ def build(lang: str = "ru") -> gr.Blocks:
 
 demo = build(os.environ.get("LORA_LENS_LANG", "ru"))
 threading.Thread(target=sweep_abandoned, daemon=True, name="session-sweeper").start()
-demo.queue(default_concurrency_limit=2, max_size=64)
+demo.queue(default_concurrency_limit=2, max_size=512)  # a classroom's burst (404 requests) fits
 
 if __name__ == "__main__":
     demo.launch(
