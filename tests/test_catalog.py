@@ -220,3 +220,15 @@ def test_marks_make_an_evaluation_file(idx, enc):
     assert 0.0 <= metrics["recall@1"] <= 1.0
     with pytest.raises(CatalogError):
         marks_to_groups(prop, {p: "different" for p in marks})
+
+
+def test_no_bf16_claim_when_a_batcher_runs_the_passes(enc):
+    """Autocast is thread-local: passes in the shared micro-batcher's thread run fp32."""
+    from comparison.catalog.index import wants_bf16
+
+    assert wants_bf16(enc, True) is True
+    enc.batcher = object()
+    try:
+        assert wants_bf16(enc, True) is False and wants_bf16(enc) is False
+    finally:
+        enc.batcher = None

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import torch
 
-from comparison.basics import native_bf16, parse_prefix
-from comparison.catalog.index import embed_sorted
+from comparison.basics import parse_prefix
+from comparison.catalog.index import embed_sorted, wants_bf16
 from comparison.catalog.shards import MANIFEST, adapter_hash, write_shard
 from tuning import distributed as dist
 from tuning.data import CorpusLimits, load_corpus
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         if found is not None:
             enc.add_adapter("catalog", found[0], found[1])
             name = "catalog"
-        prefix, bf16 = parse_prefix(args.prefix), native_bf16()
+        prefix, bf16 = parse_prefix(args.prefix), wants_bf16(enc)
         order = sorted(range(len(titles)), key=lambda i: len(titles[i]))
         mine = order[rank::accelerator.num_processes]
         tmp = [str(dist.partial_dir(out))] if main_rank else [""]

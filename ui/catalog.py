@@ -15,8 +15,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from comparison.basics import LensError, native_bf16, parse_prefix
-from comparison.catalog.index import CatalogIndex, IndexCancelled, build_index, embed_query
+from comparison.basics import LensError, parse_prefix
+from comparison.catalog.index import CatalogIndex, IndexCancelled, build_index, embed_query, wants_bf16
 from comparison.catalog.moved import Moved, likely_duplicates, map_points, most_changed, neighbourhoods
 from comparison.catalog.search import changes, search
 from comparison.catalog.store import CatalogStore, variant_key
@@ -64,7 +64,7 @@ def index_for(session: str, file: str | None, column: str | None, encoding: str 
         Path(file), column or None, encoding=None if not encoding or encoding == AUTO else encoding))
     enc, adapter = encoder(lang), encoders.resolve(session, picked)
     scale = float(scale if adapter is not None else 1.0)
-    bf16 = native_bf16()
+    bf16 = wants_bf16(enc)
     base = STORE.base_for(session, corpus.texts, prefix, bf16)
     if base is not None and STORE.has(session, adapter, scale):
         return STORE.get(session, adapter, scale), True

@@ -85,6 +85,15 @@ def precision(bf16: bool) -> Iterator[None]:
         yield
 
 
+def wants_bf16(encoder: DualEncoder, asked: bool | None = None) -> bool:
+    """bf16 autocast for this encoder: as asked (None = where the CPU has it natively), but never
+    when the encoder runs its passes in a shared micro-batcher thread (`share_passes`, the app's
+    default): autocast is thread-local, so those passes run fp32 and the index must say so."""
+    if getattr(encoder, "batcher", None) is not None:
+        return False
+    return native_bf16() if asked is None else bool(asked)
+
+
 def embed_sorted(
     encoder: DualEncoder, titles: list[str], prefix: str, adapter: str | None, scale: float,
     both: bool, bf16: bool, progress: IndexProgress | None = None,
@@ -125,7 +134,7 @@ def build_index(
     set; a partial index is never returned.
     """
     check_titles(titles)
-    use_bf16 = native_bf16() if bf16 is None else bool(bf16)
+    use_bf16 = wants_bf16(encoder, bf16)
     seconds: dict[str, float] = {}
     passes = (0 if base is not None else 1) + (1 if adapter is not None else 0)
     total = len(titles) * max(passes, 1)
