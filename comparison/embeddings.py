@@ -160,16 +160,19 @@ class DualEncoder:
         return (prefix if info.prefix is None else info.prefix), info.pooling
 
     def embed(self, texts: list[str], prefix: str = "query: ", adapter: str | None = None,
-              scale: float = 1.0) -> np.ndarray:
+              scale: float = 1.0, bulk: bool = False) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text (base if adapter is None).
 
         `scale` is the adapter-strength dial (0 = base exactly, 1 = as trained, up to 2).
+        `bulk=True` (a whole catalog) runs in the caller's thread, past the shared batcher
+        and its cache: big inputs gain nothing from sharing, would flush the cache of the
+        small requests, and keep the caller's bf16 autocast (it is thread-local).
         """
-        return self._run_passes(texts, [self._pass(prefix, adapter, scale)])[0]
+        return self._run_passes(texts, [self._pass(prefix, adapter, scale)], bulk)[0]
 
     def embed_both(
         self, texts: list[str], prefix: str = "query: ", adapter: str | None = None,
-        scale: float = 1.0,
+        scale: float = 1.0, bulk: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(base, tuned) vectors; tuned is a copy of base when no adapter is given.
 
@@ -178,9 +181,10 @@ class DualEncoder:
         with a batcher both passes travel as one request.
         """
         if adapter is None:
-            base = self.embed(texts, prefix, None)
+            base = self.embed(texts, prefix, None, bulk=bulk)
             return base, base.copy()
-        base, tuned = self._run_passes(texts, [self._pass(prefix, None), self._pass(prefix, adapter, scale)])
+        base, tuned = self._run_passes(texts, [self._pass(prefix, None), self._pass(prefix, adapter, scale)],
+                                       bulk)
         return base, tuned
 
     def _pass(self, prefix: str, adapter: str | None, scale: float = 1.0) -> tuple[str, PassKey]:
@@ -190,10 +194,12 @@ class DualEncoder:
             return prefix, (None, "mean", 1.0)
         return used_prefix, (adapter, pooling, float(scale))
 
-    def _run_passes(self, texts: list[str], passes: list[tuple[str, PassKey]]) -> list[np.ndarray]:
-        """Each pass's vectors: through the shared batcher when one is attached, else here."""
+    def _run_passes(self, texts: list[str], passes: list[tuple[str, PassKey]],
+                    bulk: bool = False) -> list[np.ndarray]:
+        """Each pass's vectors: through the shared batcher when one is attached (and the call
+        is not `bulk`), else here, in the caller's thread."""
         cleaned = [clean_text(t) for t in texts]
-        if self.batcher is not None and cleaned:
+        if self.batcher is not None and cleaned and not bulk:
             return self.batcher.submit([([prefix + t for t in cleaned], key) for prefix, key in passes])
         by_prefix: dict[str, list[int]] = {}
         for k, (prefix, _) in enumerate(passes):

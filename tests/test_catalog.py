@@ -222,13 +222,23 @@ def test_marks_make_an_evaluation_file(idx, enc):
         marks_to_groups(prop, {p: "different" for p in marks})
 
 
-def test_no_bf16_claim_when_a_batcher_runs_the_passes(enc):
-    """Autocast is thread-local: passes in the shared micro-batcher's thread run fp32."""
-    from comparison.catalog.index import wants_bf16
+def test_catalog_passes_run_past_the_shared_batcher(enc):
+    """Indexing is `bulk`: it never goes through the micro-batcher (whose thread would drop the
+    caller's bf16 autocast and whose small-request cache it would flush), and gives the same
+    vectors as the shared path."""
+    from comparison.catalog.index import build_index, wants_bf16
 
-    assert wants_bf16(enc, True) is True
-    enc.batcher = object()
+    titles = ["смартфон apple iphone 15", "чайник bosch 1,7 л", "кабель usb-c 2 м"]
+    shared = enc.share_passes()
     try:
-        assert wants_bf16(enc, True) is False and wants_bf16(enc) is False
+        calls: list[int] = []
+        original = shared.submit
+        shared.submit = lambda *a, **k: calls.append(1) or original(*a, **k)  # type: ignore[method-assign]
+        index = build_index(enc, titles, "rand", bf16=False)
+        assert calls == [] and wants_bf16(enc, True) is True
+        via_batcher = enc.embed(titles, "query: ", "rand")
+        assert calls == [1]
+        np.testing.assert_allclose(index.tuned, via_batcher, atol=1e-6)
     finally:
+        shared.submit = original  # type: ignore[method-assign]
         enc.batcher = None

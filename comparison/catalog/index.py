@@ -86,11 +86,8 @@ def precision(bf16: bool) -> Iterator[None]:
 
 
 def wants_bf16(encoder: DualEncoder, asked: bool | None = None) -> bool:
-    """bf16 autocast for this encoder: as asked (None = where the CPU has it natively), but never
-    when the encoder runs its passes in a shared micro-batcher thread (`share_passes`, the app's
-    default): autocast is thread-local, so those passes run fp32 and the index must say so."""
-    if getattr(encoder, "batcher", None) is not None:
-        return False
+    """bf16 autocast for this encoder: as asked (None = where the CPU has it natively). Catalog
+    passes are `bulk` (run in this thread, past the app's micro-batcher), so autocast applies."""
     return native_bf16() if asked is None else bool(asked)
 
 
@@ -113,10 +110,10 @@ def embed_sorted(
         chunk = [titles[i] for i in rows]
         with precision(bf16):
             if both:
-                a, b = encoder.embed_both(chunk, prefix, adapter, scale)
+                a, b = encoder.embed_both(chunk, prefix, adapter, scale, bulk=True)
                 first[rows], second[rows] = a, b  # type: ignore[index]
             else:
-                first[rows] = encoder.embed(chunk, prefix, adapter, scale)
+                first[rows] = encoder.embed(chunk, prefix, adapter, scale, bulk=True)
         if progress is not None:
             progress(done0 + start + len(rows), total, time.perf_counter() - start_t)
     return first, second
@@ -164,6 +161,6 @@ def embed_query(encoder: DualEncoder, index: CatalogIndex, query: str) -> tuple[
     precision), so a title searched for itself scores 1.0 under both."""
     with precision(index.bf16):
         if index.adapter is None:
-            return encoder.embed([query], index.prefix, None)[0], None
-        base, tuned = encoder.embed_both([query], index.prefix, index.adapter, index.scale)
+            return encoder.embed([query], index.prefix, None, bulk=True)[0], None
+        base, tuned = encoder.embed_both([query], index.prefix, index.adapter, index.scale, bulk=True)
     return base[0], tuned[0]
