@@ -11,6 +11,7 @@ the `lang` the UI passes, because their grammar depends on the numbers' directio
 from __future__ import annotations
 
 from ui.locales_extra import EXTRA
+from ui.locales_explain import EXPLAIN
 
 LANGS: tuple[str, ...] = ("ru", "en")
 
@@ -242,6 +243,7 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 TEXT.update(EXTRA)
+TEXT.update(EXPLAIN)
 
 PREFIX_LABELS: dict[str, dict[str, str]] = {
     "query: ": {"ru": "query: (рекомендуется)", "en": "query: (recommended)"},
