@@ -51,6 +51,15 @@ def _one_token_adapter(model_dir: Path, out: Path) -> Path:
     return out
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> None:
+    """Tiny matrices: one thread (two threads on a busy 2-core machine were measured 40× slower)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def lm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_lm(tmp_path_factory.mktemp("lm6"), layers=6)

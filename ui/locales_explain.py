@@ -63,6 +63,7 @@ EXPLAIN: dict[str, dict[str, str]] = {
     "rd_top_same_tail": _s(", первый токен тот же", ", same top token"),
     "rd_top_diff_tail": _s(", первый токен другой", ", a different top token"),
     # ---- hints for the charts' terms
+    "rd_hints_title": _s("Как читать графики: термины", "How to read the charts: the terms"),
     "rd_hints": _s(
         "**Как читать графики.** "
         "*Токен* — кусочек слова, который модель выбирает следующим. "

@@ -31,6 +31,9 @@ DEFAULT_LABELS: dict[str, str] = {
     "pvl_title": "Prompt vs LoRA", "base_context": "base + context", "base_lora": "base + LoRA",
     "eval_title": "Correct answers per character and model", "share": "share of questions answered correctly",
     "targets": "targets", "controls": "controls",
+    "attr_title": "Share of the full change each part reproduces alone", "attr_share": "share of the change",
+    "attr_survives": "answer survives", "attr_lost": "answer changes", "part": "parts only", "full": "full LoRA",
+    "ta_title": "Next token: base, full LoRA and the chosen parts only",
 }
 
 
@@ -213,4 +216,36 @@ def evaluation_figure(report: Any, labels: dict[str, str] | None = None) -> go.F
                     text=[f"{g.correct}/{g.total}" if g else "" for g in got], textposition="outside")
     fig.update_layout(title=t["eval_title"], barmode="group", yaxis=dict(title=t["share"], range=[0, 1.15]),
                       legend_title_text="", height=420)
+    return fig
+
+
+def take_apart_figure(table: pd.DataFrame, labels: dict[str, str] | None = None) -> go.Figure:
+    """Bars of the next-token probabilities: base, full LoRA, the chosen parts only."""
+    lab = _labels(labels)
+    names = [repr(t)[1:-1] or "∅" for t in table["token"]]
+    fig = go.Figure()
+    for column, colour in (("base", BASE), ("full", LORA), ("part", "#9467bd")):
+        fig.add_bar(y=names, x=table[column], name=lab[column], orientation="h", marker_color=colour)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(title=lab["ta_title"], barmode="group", xaxis_title=lab["probability"],
+                      height=max(300, 30 * len(names) + 120))
+    return fig
+
+
+def attribution_figure(rows: pd.DataFrame, part_names: list[str], labels: dict[str, str] | None = None) -> go.Figure:
+    """One bar per part (module kinds, then thirds of the layers, then the best of both):
+    its share of the full change alone; solid when the full LoRA's answer survives."""
+    lab = _labels(labels)
+    share = rows["share"].astype(float).fillna(0.0)
+    fig = go.Figure()
+    for survives, name in ((True, lab["attr_survives"]), (False, lab["attr_lost"])):
+        mask = rows["survives"].astype(bool) == survives
+        fig.add_bar(x=[p for p, m in zip(part_names, mask) if m], y=share[mask], name=name,
+                    marker_color=LORA if survives else "#c7c7c7", marker_line_color=LORA, marker_line_width=1.5,
+                    text=[f"{v:.0%}" for v in share[mask]], textposition="outside")
+    fig.add_hline(y=1.0, line_dash="dot", line_color=BASE)
+    top = max(1.15, float(share.max()) + 0.15)
+    low = min(0.0, float(share.min()) - 0.1)
+    fig.update_layout(title=lab["attr_title"], yaxis=dict(title=lab["attr_share"], range=[low, top]),
+                      xaxis=dict(categoryorder="array", categoryarray=part_names), height=380)
     return fig
