@@ -5,7 +5,10 @@ block) with the tab's default inputs — prompt, 32 new tokens, three key words,
 prompt, top-10 — on the offline Gemma 3 270M with the demo adapter, and one plain greedy
 generation of the same number of tokens measured in the same run (the app's fast path,
 and stock transformers `generate` for reference), so the ratio says what the extra views
-cost on this machine whatever its load. Target: ≤ 5 s on 2 CPU cores. Run:
+cost on this machine whatever its load. Target: ≤ 5 s on 2 CPU cores. It also times the
+attribution (`comparison.explorer.take_apart.attribute`: each module kind and each third of
+the layers alone) as the /attribute API runs it, and reusing the click's answer, as ratios to
+the click measured in the same run (target: ≤ 5 s on 2 cores, i.e. ≲ 1.3 × a 3.8 s click). Run:
 
     python -m comparison.explorer_bench [--repeats 3] [--threads auto|1|2]   # auto = the app's default
 
@@ -84,6 +87,12 @@ def main(repeats: int = 3, threads: str | None = None) -> dict:
         clicks.append(time.perf_counter() - tick)
         picked.append(n)
     full = statistics.median(clicks)
+    from comparison.explorer.take_apart import attribute
+
+    with torch_threads():  # the attribution as /attribute runs it (its own answer), and after a click
+        attr = _median_seconds(lambda: attribute(explorer, PROMPT), repeats)
+        attr_reuse = _median_seconds(lambda: attribute(explorer, PROMPT, answer_ids=last.answer_ids), repeats)
+        rows = len(attribute(explorer, PROMPT, answer_ids=last.answer_ids).rows)
     result = {
         "model": explorer.model_label, "adapter": explorer.adapter_label, "prompt_tokens": enc.length,
         "answer_tokens": length, "load_s": round(load, 2), "plain_generation_s": round(plain, 3),
@@ -91,13 +100,17 @@ def main(repeats: int = 3, threads: str | None = None) -> dict:
         "clicks_s": [round(c, 3) for c in clicks], "ratio": round(full / plain, 2), "target_s": TARGET_S,
         "within_target": full <= TARGET_S, "passes": last.passes, "stages_s": last.timings,
         "load_avg_1min": round(os.getloadavg()[0], 2), "threads": f"{threads} ({used} used)",
-        "clicks_threads": picked,
+        "clicks_threads": picked, "attribution_s": round(attr, 3), "attribution_rows": rows,
+        "attribution_ratio": round(attr / full, 2), "attribution_reusing_answer_s": round(attr_reuse, 3),
+        "attribution_reusing_answer_ratio": round(attr_reuse / full, 2),
         "rss_mb": round(psutil.Process().memory_info().rss / 2**20),
     }
     print(f"model {result['model']}, adapter {result['adapter']}, threads {result['threads']}")
     print(f"plain greedy generation of {length} tokens {plain:.3f} s (stock transformers generate {stock:.3f} s); "
           f"default compare click {full:.3f} s (= {full / plain:.2f} × plain; target {TARGET_S} s; "
           f"passes {last.passes}; stages {last.timings})")
+    print(f"attribution ({rows} parts) {attr:.3f} s = {attr / full:.2f} × the click; "
+          f"{attr_reuse:.3f} s = {attr_reuse / full:.2f} × when it reuses the click's answer")
     print(json.dumps(result, ensure_ascii=False))
     return result
 

@@ -11,7 +11,7 @@ from comparison.adapters import unpack_adapter
 from comparison.basics import torch_threads
 from comparison.charts.explorer import compare_figures
 from comparison.explorer import CompareRequest, ModelLoadError
-from ui import explorer_eval, explorer_parts
+from ui import explorer_eval, explorer_learn, explorer_parts
 from ui.common import PRIVATE, Labels, explorers, guarded, progress_cb, session_of, user_dir, user_error
 from ui.explorer_reading import summary
 from ui.locales import chart_labels, localize_label, t
@@ -109,6 +109,7 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
                 c[key] = gr.Plot(elem_id=ids[key], visible=key in ("topk", "att", "shift"))
     c["verdict"] = gr.Markdown(elem_id="exp-verdict")
     c.update(explorer_parts.build(L, lang))
+    c.update(explorer_learn.build(L, lang))
     c.update(explorer_eval.build(L, lang))
     return c
 
@@ -170,6 +171,7 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, tab: gr.Tab) -> None:
                          c["head"], c["keywords"], c["context"], lang_radio], outputs,
                    concurrency_id="explorer", concurrency_limit=1, **PRIVATE)
     explorer_parts.bind(c, lang_radio, _explorer)
+    explorer_learn.bind(c, lang_radio, _explorer)
     explorer_eval.bind(c, lang_radio)
 
 

@@ -21,7 +21,13 @@ def pct(x: float | None, lang: str) -> str:
 
 
 def _tok(token: str) -> str:
-    return token.strip() or repr(token)
+    """A token as the reader sees it: line breaks and bare spaces made visible."""
+    return token.strip() or token.replace("\n", "⏎").replace(" ", "␣") or "∅"
+
+
+def _one_line(text: str) -> str:
+    """An answer inside a table cell: line breaks shown as ⏎, pipes escaped."""
+    return (text or "∅").replace("\n", " ⏎ ").replace("|", "\\|")
 
 
 def part_label(modules: str, layers: str, lang: str) -> str:
@@ -88,8 +94,8 @@ def take_apart_text(result: dict[str, Any], lang: str) -> str:
         t("ta_lost", lang, n=result["matched"], steps=plural(result["matched"], "steps", lang))
     modules, layers = result["parts_modules"], result["parts_layers"]
     return t("ta_result", lang, on=result["layers_on"], parts=part_label(modules, layers, lang),
-             base=result["answers"]["base"] or "∅", full=result["answers"]["full"] or "∅",
-             part=result["answers"]["part"] or "∅", kl_b=result["kl_to_base"], kl_f=result["kl_to_full"],
+             base=_one_line(result["answers"]["base"]), full=_one_line(result["answers"]["full"]),
+             part=_one_line(result["answers"]["part"]), kl_b=result["kl_to_base"], kl_f=result["kl_to_full"],
              share=pct(result["share"], lang), survives=survives)
 
 

@@ -140,6 +140,29 @@ EXPLAIN: dict[str, dict[str, str]] = {
     "chart_explorer_full": _s("полная LoRA", "full LoRA"),
     "chart_explorer_ta_title": _s("Следующий токен: база, полная LoRA и только выбранные части",
                                   "Next token: base, full LoRA and the chosen parts only"),
+    "chart_explorer_learn_step": _s("шаг {step}", "step {step}"),
+    "chart_explorer_learn_title": _s("Следующий токен на шаге обучения {step}", "Next token at training step {step}"),
+    "chart_explorer_learn_kl_base": _s("KL(шаг ‖ база)", "KL(step ‖ base)"),
+    "chart_explorer_learn_kl_final": _s("KL(финал ‖ шаг)", "KL(final ‖ step)"),
+    "chart_explorer_learn_curve_title": _s("Насколько каждый чекпойнт далёк от базы и от итоговой LoRA",
+                                           "How far each checkpoint is from the base and from the final LoRA"),
+    "chart_explorer_learn_x": _s("шаг обучения", "training step"),
+    # ---- watch it learn
+    "ln_title": _s("### Как адаптер учился", "### Watch it learn"),
+    "ln_help": _s("Демо-адаптер сохранён на нескольких шагах обучения. Нажмите кнопку, затем двигайте ползунок: "
+                  "ответ, вероятности следующего токена и KL на каждом шаге (0 — модель без адаптера).",
+                  "The demo adapter was saved at a few training steps. Press the button, then move the slider: "
+                  "the answer, the next-token probabilities and the KL at each step (0 = the model without adapter)."),
+    "ln_run": _s("Воспроизвести обучение", "Replay the training"),
+    "ln_slider": _s("Чекпойнт (0 — без адаптера, последний — итоговая LoRA)",
+                    "Checkpoint (0 = no adapter, last = the final LoRA)"),
+    "ln_text": _s("**Шаг {step} из {total}**{loss}. Ответ: «{answer}». KL до базы **{kl_b:.3f}** нат, "
+                  "до итоговой LoRA **{kl_f:.3f}** нат.",
+                  "**Step {step} of {total}**{loss}. Answer: “{answer}”. KL to the base **{kl_b:.3f}** nats, "
+                  "to the final LoRA **{kl_f:.3f}** nats."),
+    "ln_loss": _s(" (loss {loss:.2f})", " (loss {loss:.2f})"),
+    "ln_none": _s("У этого адаптера нет сохранённых чекпойнтов обучения (они есть у демо-адаптера lm-cartoons-demo).",
+                  "This adapter has no saved training checkpoints (the demo adapter lm-cartoons-demo has them)."),
     "part_layers": _s("слои", "layers"),
     "part_layer": _s("слой", "layer"),
 }

@@ -34,6 +34,10 @@ DEFAULT_LABELS: dict[str, str] = {
     "attr_title": "Share of the full change each part reproduces alone", "attr_share": "share of the change",
     "attr_survives": "answer survives", "attr_lost": "answer changes", "part": "parts only", "full": "full LoRA",
     "ta_title": "Next token: base, full LoRA and the chosen parts only",
+    "learn_step": "step {step}", "learn_title": "Next token at training step {step}",
+    "learn_kl_base": "KL(step ‖ base)", "learn_kl_final": "KL(final ‖ step)",
+    "learn_curve_title": "How far each checkpoint is from the base and from the final LoRA",
+    "learn_x": "training step",
 }
 
 
@@ -219,16 +223,44 @@ def evaluation_figure(report: Any, labels: dict[str, str] | None = None) -> go.F
     return fig
 
 
-def take_apart_figure(table: pd.DataFrame, labels: dict[str, str] | None = None) -> go.Figure:
-    """Bars of the next-token probabilities: base, full LoRA, the chosen parts only."""
+def probability_bars(table: pd.DataFrame, series: list[tuple[str, str, str]], title: str,
+                     labels: dict[str, str] | None = None) -> go.Figure:
+    """Grouped horizontal bars of next-token probabilities, one bar per (column, label, colour)."""
     lab = _labels(labels)
     names = [repr(t)[1:-1] or "∅" for t in table["token"]]
     fig = go.Figure()
-    for column, colour in (("base", BASE), ("full", LORA), ("part", "#9467bd")):
-        fig.add_bar(y=names, x=table[column], name=lab[column], orientation="h", marker_color=colour)
+    for column, label, colour in series:
+        fig.add_bar(y=names, x=table[column], name=label, orientation="h", marker_color=colour)
     fig.update_yaxes(autorange="reversed")
-    fig.update_layout(title=lab["ta_title"], barmode="group", xaxis_title=lab["probability"],
+    fig.update_layout(title=title, barmode="group", xaxis_title=lab["probability"],
                       height=max(300, 30 * len(names) + 120))
+    return fig
+
+
+def take_apart_figure(table: pd.DataFrame, labels: dict[str, str] | None = None) -> go.Figure:
+    """Base, full LoRA and the chosen parts only, at the next token."""
+    lab = _labels(labels)
+    return probability_bars(table, [("base", lab["base"], BASE), ("full", lab["full"], LORA),
+                                    ("part", lab["part"], "#9467bd")], lab["ta_title"], labels)
+
+
+def learning_figure(table: pd.DataFrame, step: int, labels: dict[str, str] | None = None) -> go.Figure:
+    """Base, the checkpoint at `step` and the final adapter, at the next token."""
+    lab = _labels(labels)
+    return probability_bars(table, [("base", lab["base"], BASE), ("step", lab["learn_step"].format(step=step),
+                                                                  "#2ca02c"),
+                                    ("final", lab["full"], LORA)], lab["learn_title"].format(step=step), labels)
+
+
+def learning_curve_figure(steps: list[int], kl_base: list[float], kl_final: list[float], step: int,
+                          labels: dict[str, str] | None = None) -> go.Figure:
+    """KL to the base and to the final adapter over the training steps; the chosen step marked."""
+    lab = _labels(labels)
+    fig = go.Figure()
+    fig.add_scatter(x=steps, y=kl_base, mode="lines+markers", name=lab["learn_kl_base"], line=dict(color=LORA))
+    fig.add_scatter(x=steps, y=kl_final, mode="lines+markers", name=lab["learn_kl_final"], line=dict(color=BASE))
+    fig.add_vline(x=step, line_dash="dot", line_color="#2ca02c")
+    fig.update_layout(title=lab["learn_curve_title"], xaxis_title=lab["learn_x"], yaxis_title="KL", height=320)
     return fig
 
 
