@@ -19,7 +19,7 @@ from comparison.adapters import (
 )
 from comparison.base_encoder import BaseModelError, BaseSource
 from comparison.basics import clean_text, pool
-from comparison.explorer.adapter_io import adapter_mode, check_scale
+from comparison.lora_attach import adapter_mode, check_scale
 from comparison.lora_attach import attach_lora, detach_lora
 
 BATCH_SIZE = 32
