@@ -16,7 +16,7 @@ EXPLAIN: dict[str, dict[str, str]] = {
     "rd_title": _s("### Что сделал адаптер — простыми словами", "### What the adapter did — in plain words"),
     "rd_same_answer": _s("**Ответ не изменился**: с LoRA модель пишет то же, что и без неё.",
                          "**The answer did not change**: with the LoRA the model writes the same as without it."),
-    "rd_answer_changed": _s("**Ответ изменился с {word}-го слова**: без адаптера «{base}», с LoRA «{lora}».",
+    "rd_answer_changed": _s("**Ответ изменился, начиная со слова № {word}**: без адаптера «{base}», с LoRA «{lora}».",
                             "**The answer changed from word {word}**: the base writes “{base}”, the LoRA “{lora}”."),
     "rd_end": _s("(конец ответа)", "(end of answer)"),
     "rd_top_same": _s("Самый вероятный следующий токен тот же: «{tok}».",
