@@ -92,7 +92,8 @@ def main(repeats: int = 3, threads: str | None = None) -> dict:
     with torch_threads():  # the attribution as /attribute runs it (its own answer), and after a click
         attr = _median_seconds(lambda: attribute(explorer, PROMPT), repeats)
         attr_reuse = _median_seconds(lambda: attribute(explorer, PROMPT, answer_ids=last.answer_ids), repeats)
-        rows = len(attribute(explorer, PROMPT, answer_ids=last.answer_ids).rows)
+        parts = attribute(explorer, PROMPT, answer_ids=last.answer_ids)
+        rows = len(parts.rows)
     result = {
         "model": explorer.model_label, "adapter": explorer.adapter_label, "prompt_tokens": enc.length,
         "answer_tokens": length, "load_s": round(load, 2), "plain_generation_s": round(plain, 3),
@@ -103,6 +104,8 @@ def main(repeats: int = 3, threads: str | None = None) -> dict:
         "clicks_threads": picked, "attribution_s": round(attr, 3), "attribution_rows": rows,
         "attribution_ratio": round(attr / full, 2), "attribution_reusing_answer_s": round(attr_reuse, 3),
         "attribution_reusing_answer_ratio": round(attr_reuse / full, 2),
+        "attribution_shares": {r["part"]: round(r["share"], 3) for r in parts.to_json()["rows"]},
+        "attribution_sums": {k: round(v, 3) for k, v in parts.sums().items()},
         "rss_mb": round(psutil.Process().memory_info().rss / 2**20),
     }
     print(f"model {result['model']}, adapter {result['adapter']}, threads {result['threads']}")
