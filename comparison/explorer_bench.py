@@ -104,7 +104,8 @@ def main(repeats: int = 3, threads: str | None = None) -> dict:
         "clicks_threads": picked, "attribution_s": round(attr, 3), "attribution_rows": rows,
         "attribution_ratio": round(attr / full, 2), "attribution_reusing_answer_s": round(attr_reuse, 3),
         "attribution_reusing_answer_ratio": round(attr_reuse / full, 2),
-        "attribution_shares": {r["part"]: round(r["share"], 3) for r in parts.to_json()["rows"]},
+        "attribution_shares": {r["part"]: None if r["share"] is None else round(r["share"], 3)
+                               for r in parts.to_json()["rows"]},
         "attribution_sums": {k: round(v, 3) for k, v in parts.sums().items()},
         "rss_mb": round(psutil.Process().memory_info().rss / 2**20),
     }
