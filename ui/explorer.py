@@ -156,13 +156,15 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, tab: gr.Tab) -> None:
         return with_sliders({
             c["ans_base"]: rep.answers.get("base", ""), c["ans_lora"]: rep.answers.get("lora", ""),
             c["summary"]: summary(rep.reading, lang),
+            c["ta_last"]: {"prompt": req.prompt, "scale": req.scale, "adapter": ex.active_adapter,
+                           "answer_ids": list(rep.answer_ids)} if rep.answers else None,
             c["divergence"]: t("divergence", lang, kl=rep.kl, js=rep.js),
             **{c[k]: gr.update(value=figs[name], visible=figs[name] is not None) for k, name in PLOTS.items()},
             c["verdict"]: rep.prompt_vs_lora.verdict if rep.prompt_vs_lora else "",
             c["status"]: _status(session_of(request), lang)}, rep.limits)
 
-    outputs = [c["ans_base"], c["ans_lora"], c["summary"], c["divergence"], *(c[k] for k in PLOTS), c["verdict"],
-               c["status"], c["layer"], c["head"]]
+    outputs = [c["ans_base"], c["ans_lora"], c["summary"], c["ta_last"], c["divergence"], *(c[k] for k in PLOTS),
+               c["verdict"], c["status"], c["layer"], c["head"]]
     c["load"].click(load, [lang_radio], [c["status"], c["layer"], c["head"]], **PRIVATE)
     tab.select(on_select, [lang_radio], [c["status"], c["layer"], c["head"]], **PRIVATE)
     c["adapter_file"].upload(upload, [c["adapter_file"], lang_radio], [c["status"]],

@@ -38,12 +38,14 @@ def run_take_apart(ex: Any, prompt: str, modules: str, layers: str, scale: float
     return out
 
 
-def run_attribution(ex: Any, prompt: str, scale: float, lang: str,
-                    max_new_tokens: int = MAX_NEW_DEFAULT) -> dict[str, Any]:
-    """The /attribute result (plus `sentence` in `lang`)."""
+def run_attribution(ex: Any, prompt: str, scale: float, lang: str, max_new_tokens: int = MAX_NEW_DEFAULT,
+                    answer_ids: list[int] | None = None) -> dict[str, Any]:
+    """The /attribute result (plus `sentence` in `lang`); `answer_ids`: the full LoRA's answer
+    when the tab's last compare click already generated it (saves a generation)."""
     def go() -> dict[str, Any]:
         with torch_threads():
-            return attribute(ex, prompt or "", scale=float(scale), max_new_tokens=int(max_new_tokens)).to_json()
+            return attribute(ex, prompt or "", scale=float(scale), max_new_tokens=int(max_new_tokens),
+                             answer_ids=answer_ids).to_json()
     out = guarded("input", lang, go)
     out["sentence"] = attribution_text(out, lang)
     return out
@@ -62,6 +64,7 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
     with gr.Row():
         c["ta_run"] = L(gr.Button(t("ta_run", lang), elem_id="ta-run"), "ta_run", "value")
         c["ta_attr"] = L(gr.Button(t("ta_attr", lang), elem_id="ta-attr"), "ta_attr", "value")
+    c["ta_last"] = gr.State(None)  # the last compare click's LoRA answer, reused by the attribution
     c["ta_text"] = gr.Markdown(elem_id="ta-text")
     c["ta_plot"] = gr.Plot(elem_id="plot-take-apart", visible=False)
     c["ta_sentence"] = gr.Markdown(elem_id="ta-sentence")
@@ -80,10 +83,12 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, get: Getter) -> None:
         fig = take_apart_figure(out["_table"], chart_labels("explorer", lang))
         return {c["ta_text"]: out["text"], c["ta_plot"]: gr.update(value=fig, visible=True)}
 
-    def on_attribute(prompt: str, scale: float, lang: str, request: gr.Request,
+    def on_attribute(prompt: str, scale: float, last: dict | None, lang: str, request: gr.Request,
                      progress: gr.Progress = gr.Progress()) -> dict:
         ex = get(session_of(request), lang, progress)
-        out = run_attribution(ex, prompt, scale, lang)
+        same = last is not None and last["prompt"] == (prompt or "") and last["scale"] == float(scale) \
+            and last["adapter"] == ex.active_adapter
+        out = run_attribution(ex, prompt, scale, lang, answer_ids=last["answer_ids"] if same else None)
         rows = pd.DataFrame(out["rows"])
         names = [part_label(m, ly, lang) for m, ly in zip(rows["modules"], rows["layers"])]
         fig = attribution_figure(rows, names, chart_labels("explorer", lang))
@@ -91,7 +96,8 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, get: Getter) -> None:
 
     c["ta_run"].click(on_take_apart, [c["prompt"], c["ta_modules"], c["ta_layers"], c["scale"], lang_radio],
                       [c["ta_text"], c["ta_plot"]], concurrency_id="explorer", concurrency_limit=1, **PRIVATE)
-    c["ta_attr"].click(on_attribute, [c["prompt"], c["scale"], lang_radio], [c["ta_sentence"], c["ta_attr_plot"]],
+    c["ta_attr"].click(on_attribute, [c["prompt"], c["scale"], c["ta_last"], lang_radio],
+                       [c["ta_sentence"], c["ta_attr_plot"]],
                        concurrency_id="explorer", concurrency_limit=1, **PRIVATE)
 
 
