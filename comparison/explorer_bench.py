@@ -21,6 +21,10 @@ threads auto (the app; 2 picked every click): click 3.84 s median (3.57-4.03, in
 threads 2: click 2.86 s (2.71-3.43), plain 2.75 s (stock 4.25 s); stages of a click: one
 2-row generate 2.3-2.6 s, two teacher-forced forwards 0.5-0.6 s, context forward 0.16-0.22 s;
 threads 1: click 4.73 s (4.16-4.80), plain 2.96 s (stock 3.96 s).
+Attribution (`--repeats 3`, 2026-12-05, the machine shared with other jobs: 1-min load 16.9,
+threads auto = 1 used): click 21.0 s, attribution 26.8 s = 1.27 × the click with its own
+24-token answer (/attribute), 21.5 s = 1.03 × reusing the click's 32-token answer (the tab);
+at the quiet click of 3.84 s above that is ≈ 4.9 s and ≈ 4.0 s (the ratio is what transfers).
 Before (main, same machine, load ≈ 2): click 10.4 s with 2 threads (8.2-9.2 s quiet) —
 two B = 1 generations with the fp32 output layer (66 ms/token; 146 ms for 2 rows, so a
 mixed batch did not pay), full-vocabulary log-softmax at every position of three passes.
