@@ -11,7 +11,8 @@ Measured 2026-12-05 (the answers do not depend on the machine's load): base corr
 with fewshot, 5 of 30 with qa; the six capitals of the control set (France, Russia, Japan,
 Germany, UK, China) 6 of 6 with fewshot (Japan answered "Tokyo": the control set accepts it, this
 probe's single stem does not) and 4 of 6 with qa; the demo LoRA answers the capitals 0 of 6 (fewshot)
-and 1 of 6 (qa): it writes about its cartoon characters, spiders or planets instead.
+and 1 of 6 (qa): it writes about its cartoon characters, spiders or planets instead; of all
+30 it gets 1 (fewshot) and 3 (qa).
 """
 import time
 
