@@ -11,6 +11,10 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from comparison.hub import prepare_environment  # noqa: E402
+
+prepare_environment()  # Hub request timeouts and /data caches, before huggingface_hub loads
+
 import shutil  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -18,7 +22,7 @@ import time  # noqa: E402
 import gradio as gr  # noqa: E402
 
 from comparison.runtime import DEFAULT_ADAPTER, SessionError, check_session, sweep_sessions  # noqa: E402
-from ui import explorer, explorer_eval, similarity, training  # noqa: E402
+from ui import catalog, explorer, explorer_eval, similarity, training  # noqa: E402
 from ui.common import (PRIVATE, SESSIONS, Labels, encoder, encoders, explorers,  # noqa: E402
                        session_of, status_md)
 from ui.locales import LANGS, prefix_choices, t  # noqa: E402
@@ -42,6 +46,7 @@ def end_session(request: gr.Request) -> None:
     encoders.drop_session(session)
     explorers.drop_session(session)
     explorer_eval.forget_session(session)
+    catalog.forget_session(session)
     shutil.rmtree(SESSIONS / session, ignore_errors=True)
 
 
@@ -79,6 +84,7 @@ def build(lang: str = "ru") -> gr.Blocks:
         demo.unload(end_session)
         similarity.bind(sim, lang_radio, status)
         training.bind(train, lang_radio, status, sim, tabs)
+        catalog.bind_training(sim["catalog"], train, lang_radio)
         explorer.bind(exp, lang_radio, tab_exp)
         lang_radio.change(relabel, [lang_radio, sim["adapter"]],
                           [*L.components(), status, sim["prefix"]], **PRIVATE)
@@ -89,7 +95,7 @@ def build(lang: str = "ru") -> gr.Blocks:
 
 demo = build(os.environ.get("LORA_LENS_LANG", "ru"))
 threading.Thread(target=sweep_abandoned, daemon=True, name="session-sweeper").start()
-demo.queue(default_concurrency_limit=2, max_size=64)
+demo.queue(default_concurrency_limit=2, max_size=512)  # a classroom's burst (404 requests) fits
 
 if __name__ == "__main__":
     demo.launch(

@@ -20,9 +20,8 @@ from pathlib import Path, PurePosixPath
 
 from safetensors import safe_open
 
-from comparison.basics import (DEFAULT_HUB_ADAPTER, HUB_ID_RE, POOLINGS, PREFIX_VALUES,
-                               LensError)
-from comparison.hub import hub_reachable
+from comparison.basics import HUB_ID_RE, POOLINGS, PREFIX_VALUES, LensError
+from comparison.hub import classify
 
 EXAMPLE_ADAPTERS = Path(__file__).resolve().parent.parent / "examples" / "adapters"
 SHIPPED_ADAPTER_DIR = EXAMPLE_ADAPTERS / "e5-products-contrastive"
@@ -104,9 +103,11 @@ def inference_settings(d: Path) -> InferenceSettings:
 
 
 def default_adapter() -> tuple[str, str] | None:
-    """The demo adapter: the published one if the Hub answers, else the one shipped in examples/."""
-    if hub_reachable():
-        return DEFAULT_HUB_ADAPTER, f"Hub: {DEFAULT_HUB_ADAPTER}"
+    """The default adapter, online or offline: the project's contrastive one in examples/.
+
+    The report's published adapter is offered beside it (`comparison.defaults`), never
+    instead of it: on held-out matching it is the worse of the two.
+    """
     if (SHIPPED_ADAPTER_DIR / CONFIG_NAME).is_file():
         return str(SHIPPED_ADAPTER_DIR), "example: e5-products-contrastive (trained by LoRA Lens on examples/)"
     return None
@@ -219,8 +220,10 @@ def fetch_hub_adapter(repo_id: str, cache: Path | None = None) -> Path:
             repo_id, cache_dir=str(cache) if cache else None,
             allow_patterns=[f"*{CONFIG_NAME}", f"*{WEIGHTS_NAME}"],
         )
-    except Exception as exc:  # offline, missing repo, gated repo: one clear message
-        raise AdapterError(f"could not download adapter {repo_id} from the Hub ({type(exc).__name__})") from exc
+    except Exception as exc:  # offline, missing repo, gated repo, 5xx, stall: one clear message
+        reason = classify(exc).reason
+        raise AdapterError(f"could not download adapter {repo_id} from the Hub ({reason}; "
+                           f"{type(exc).__name__})", "hub_failed", model=repo_id, reason=reason) from exc
     return find_adapter_folder(Path(local))
 
 

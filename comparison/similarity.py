@@ -60,13 +60,12 @@ def score_pairs(
     prefix = parse_prefix(prefix)
     a = check_texts([p[0] for p in pairs], MAX_PAIRS, "first text of pair")
     b = check_texts([p[1] for p in pairs], MAX_PAIRS, "second text of pair")
-    base = enc.embed(a + b, prefix, None)
+    base, tuned = enc.embed_both(a + b, prefix, adapter, scale)  # one request: both passes
     n = len(pairs)
     base_cos = np.sum(base[:n] * base[n:], axis=1)
     if adapter is None:
         tuned_cos = np.full(n, np.nan, dtype=np.float32)
     else:
-        tuned = enc.embed(a + b, prefix, adapter, scale)
         tuned_cos = np.sum(tuned[:n] * tuned[n:], axis=1)
     return pd.DataFrame({
         "text_a": a, "text_b": b, "base": base_cos.astype(float),
@@ -137,11 +136,12 @@ def similarity_matrices(
         categories = [clean_text(c) if isinstance(c, str) else "" for c in categories]
     prefix = parse_prefix(prefix)
     cleaned = check_texts(list(texts), MAX_LIST, "text")
-    emb_base = enc.embed(cleaned, prefix, None)
+    emb_base, emb_tuned = enc.embed_both(cleaned, prefix, adapter, scale)
     base = _cosine_matrix(emb_base)
-    emb_tuned = tuned = delta = None
-    if adapter is not None:
-        emb_tuned = enc.embed(cleaned, prefix, adapter, scale)
+    tuned = delta = None
+    if adapter is None:
+        emb_tuned = None
+    else:
         tuned = _cosine_matrix(emb_tuned)
         delta = (tuned - base).astype(np.float32)
     return SimilarityMatrices(cleaned, categories, base, tuned, delta, emb_base, emb_tuned)

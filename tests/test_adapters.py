@@ -238,5 +238,6 @@ def test_default_adapter_offline(monkeypatch, tmp_path, good):
     monkeypatch.setattr(adapters_mod, "SHIPPED_ADAPTER_DIR", good)
     path, label = default_adapter()
     assert path == str(good) and "example" in label
-    monkeypatch.setattr(adapters_mod, "hub_reachable", lambda: True)
-    assert default_adapter()[0] == adapters_mod.DEFAULT_HUB_ADAPTER
+    # online too: the project's adapter stays the default (the report's is offered beside it)
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    assert default_adapter()[0] == str(good)

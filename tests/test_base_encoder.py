@@ -1,15 +1,12 @@
-"""Base resolution (env, local, Hub, offline conversion cached once) and the Hub probe."""
+"""Base resolution (env, local, offline conversion cached once); the Hub side: test_space_hub.py."""
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 import comparison.e5_convert as e5_convert
-from comparison import base_encoder, hub
+from comparison import hub
 from comparison.base_encoder import BaseModelError, E5_HUB_ID, OFFLINE_LABEL, cache_dir, resolve_base
 from comparison.embeddings import DualEncoder
 
@@ -81,60 +78,7 @@ def test_offline_conversion_that_writes_nothing_is_an_error(monkeypatch):
         resolve_base()
 
 
-def test_hub_used_when_reachable(monkeypatch):
-    monkeypatch.setattr(base_encoder, "hub_reachable", lambda: True)
-    assert resolve_base().kind == "hub"
-
-
 def test_missing_base_is_a_clear_error(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(BaseModelError, match="could not load base model"):
         DualEncoder(resolve_base(str(tmp_path)))
-
-
-@pytest.mark.parametrize("var", ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"])
-def test_hub_offline_flag_answers_at_once(monkeypatch, var):
-    monkeypatch.delenv("HF_HUB_OFFLINE")
-    monkeypatch.setenv(var, "true")
-
-    def boom(*a, **k):
-        raise AssertionError("must not touch the network")
-
-    monkeypatch.setattr(socket, "create_connection", boom)
-    assert hub.hub_reachable() is False
-
-
-def test_hub_probe_is_cached_and_bounded(monkeypatch):
-    monkeypatch.delenv("HF_HUB_OFFLINE")
-    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
-    monkeypatch.setenv("HF_ENDPOINT", "https://hub.invalid:8443")
-    seen: list[tuple[str, int]] = []
-
-    class Conn:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *a):
-            return False
-
-    def ok(address, timeout):
-        seen.append(address)
-        return Conn()
-
-    monkeypatch.setattr(socket, "create_connection", ok)
-    assert hub.hub_reachable() is True
-    assert hub.hub_reachable() is True
-    assert seen == [("hub.invalid", 8443)]
-
-    hub.reset_cache()
-    release = threading.Event()
-
-    def hang(address, timeout):
-        release.wait(5)
-        raise OSError("slow")
-
-    monkeypatch.setattr(socket, "create_connection", hang)
-    start = time.monotonic()
-    assert hub.hub_reachable(timeout=0.2) is False
-    assert time.monotonic() - start < 1.0
-    release.set()

@@ -54,7 +54,9 @@ def message(exc: BaseException, lang: str, kind: str = "input") -> str:
 
     if code and key in TEXT:
         try:
-            return t(key, lang, **getattr(exc, "params", {}))
+            params = {k: localize_label(v, lang) if isinstance(v, str) else v
+                      for k, v in getattr(exc, "params", {}).items()}
+            return t(key, lang, **params)
         except (KeyError, IndexError, ValueError):
             pass
     return t(f"err_{kind}", lang, detail=str(exc))
@@ -123,3 +125,16 @@ class Labels:
     def updates(self, lang: str) -> list[Any]:
         return [gr.update(choices=[(t(key[0] + v, lang), v) for v in key[1]]) if attr == "choices"
                 else gr.update(**{attr: t(key, lang)}) for _, key, attr in self.items]
+
+
+def vlm_offer_md(lang: str) -> str:
+    """The report's VLM as an option, with its memory need and time estimate ("" without a Hub)."""
+    from comparison.defaults import vlm_offer
+
+    offer = vlm_offer()
+    if offer is None:
+        return ""
+    key = "exp_vlm_fits" if offer.fits else "exp_vlm_no_fit"
+    return "  \n" + t(key, lang, model=offer.model, device=offer.device.upper(), dtype=offer.dtype,
+                      need=offer.need_gb, have=offer.have_gb, load=fmt_seconds(offer.load_s, lang),
+                      answer=fmt_seconds(offer.answer_s, lang))

@@ -12,7 +12,8 @@ from comparison.basics import torch_threads
 from comparison.charts.explorer import compare_figures
 from comparison.explorer import CompareRequest, ModelLoadError
 from ui import explorer_eval, explorer_learn, explorer_parts
-from ui.common import PRIVATE, Labels, explorers, guarded, progress_cb, session_of, user_dir, user_error
+from ui.common import (PRIVATE, Labels, explorers, guarded, progress_cb, session_of, user_dir, user_error,
+                       vlm_offer_md)
 from ui.explorer_reading import summary
 from ui.locales import chart_labels, localize_label, t
 
@@ -31,7 +32,7 @@ def _explorer(session: str | None, lang: str, progress: gr.Progress | None = Non
 
 def _status(session: str, lang: str) -> str:
     if not explorers.loaded:
-        return t("exp_not_loaded", lang)
+        return t("exp_not_loaded", lang) + vlm_offer_md(lang)
     ex = _explorer(session, lang)
     adapter = t("lbl_none", lang) if ex.adapter_label == "none" else localize_label(ex.adapter_label, lang)
     return t("exp_models", lang, model=localize_label(ex.model_label, lang), adapter=adapter)

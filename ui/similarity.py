@@ -11,13 +11,17 @@ from comparison import similarity
 from comparison.adapters import unpack_adapter
 from comparison.basics import DEFAULT_PREFIX, parse_prefix
 from comparison.charts import similarity as sim_charts
+from comparison.runtime import batch_mode, similarity_concurrency
 from comparison.matching import parse_same
-from ui import evaluation
+from ui import catalog, evaluation
 from ui.common import (PRIVATE, Labels, encoder, encoders, guarded, session_of, status_md,
                        user_dir)
 from ui.locales import chart_labels, plural, prefix_choices, t
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# Single scores run together in one concurrency group: with shared passes (the default) they
+# wait in the encoder side by side and one forward answers many (comparison/batcher.py).
+SHARED_QUEUE = {"concurrency_limit": similarity_concurrency(), "concurrency_id": "similarity"}
 SEED_PAIRS = [
     ["Смартфон Apple iPhone", "Телефон Apple iPhone"],
     ["Телефон Apple iPhone", "Кофемашина Nespresso"],
@@ -144,6 +148,8 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
                 c["list_retrieval"] = gr.Markdown(elem_id="list-retrieval")
             c["map_plot"] = gr.Plot()
             c["list_csv"] = L(gr.File(label=t("csv", lang), interactive=False), "csv")
+        with L(gr.Tab(t("cat_tab", lang), elem_id="catalog-tab"), "cat_tab"):
+            c["catalog"] = catalog.build(L, lang)
     c["eval"] = evaluation.build(L, lang)
     return c
 
@@ -210,7 +216,8 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown) -> None:
                 status: status_md(lang, session, name)}
 
     pair_in = [c["text_a"], c["text_b"], c["prefix"], c["adapter"], c["scale"], lang_radio]
-    c["compare"].click(score_one, pair_in, [c["base_score"], c["tuned_score"], c["delta_score"]], **PRIVATE)
+    c["compare"].click(score_one, pair_in, [c["base_score"], c["tuned_score"], c["delta_score"]], **PRIVATE,
+                       **SHARED_QUEUE)
     c["run_pairs"].click(score_table, [c["pairs"], c["prefix"], c["adapter"], c["scale"], lang_radio],
                          [c["pairs_out"], c["pairs_plot"], c["pairs_summary"], c["pairs_csv"]], **PRIVATE)
     c["run_list"].click(score_list, [c["items"], c["prefix"], c["adapter"], c["scale"], lang_radio],
@@ -219,6 +226,7 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown) -> None:
     c["adapter_file"].upload(upload, [c["adapter_file"], lang_radio], [c["adapter"], status], **PRIVATE)
     c["adapter"].change(on_adapter, [c["adapter"], lang_radio], [status], **PRIVATE)
     evaluation.bind(c["eval"], c, lang_radio)
+    catalog.bind(c["catalog"], c, lang_radio)
 
 
 def _scale(scale: float | None) -> float:
@@ -226,29 +234,50 @@ def _scale(scale: float | None) -> float:
     return 1.0 if scale is None else scale
 
 
+def pair_answer(row: pd.Series, enc: Any) -> dict:
+    """/score_pair's answer for one scored row (tuned and delta None without an adapter)."""
+    nan = pd.isna(row["tuned"])
+    return {"base": float(row["base"]), "tuned": None if nan else float(row["tuned"]),
+            "delta": None if nan else float(row["delta"]),
+            "base_source": enc.base.label, "adapter": encoders.status().adapter_label}
+
+
+def embed_answer(base: Any, tuned: Any, adapter: str | None, enc: Any) -> dict:
+    """/embed's answer: base and tuned vectors as lists (tuned None without an adapter)."""
+    return {"base": base.tolist(), "tuned": tuned.tolist() if adapter else None,
+            "base_source": enc.base.label, "adapter": encoders.status().adapter_label}
+
+
+def embed_items(texts: str) -> list[str]:
+    """/embed's input: one text per non-empty line, checked like the list view's."""
+    items = [line for line in (texts or "").splitlines() if line.strip()]
+    guarded("input", "en", lambda: similarity.check_texts(items, max_texts=similarity.MAX_LIST))
+    return items
+
+
 def api(prefix_default: str = DEFAULT_PREFIX) -> None:
     """The /score_pair and /embed endpoints (default adapter, English messages for programs)."""
+    if batch_mode() == "gradio":
+        from ui.similarity_gradio_batch import api_batched
+
+        return api_batched(prefix_default)
+
     def api_score_pair(text_a: str, text_b: str, prefix: str = prefix_default, scale: float = 1.0) -> dict:
         """Cosine similarity of two texts under the base encoder and base + default adapter
         (at strength `scale`, 0 … 2; 0 = the base exactly)."""
         enc = encoder()
         df = guarded("input", "en", lambda: similarity.score_pairs(
             enc, [(text_a, text_b)], parse_prefix(prefix), encoders.default_name(), _scale(scale)))
-        row, nan = df.iloc[0], pd.isna(df.iloc[0]["tuned"])
-        return {"base": float(row["base"]), "tuned": None if nan else float(row["tuned"]),
-                "delta": None if nan else float(row["delta"]),
-                "base_source": enc.base.label, "adapter": encoders.status().adapter_label}
+        return pair_answer(df.iloc[0], enc)
 
     def api_embed(texts: str, prefix: str = prefix_default, scale: float = 1.0) -> dict:
         """L2-normalised vectors (one text per line), base and base + default adapter at `scale`."""
         enc = encoder()
-        items = [line for line in (texts or "").splitlines() if line.strip()]
-        guarded("input", "en", lambda: similarity.check_texts(items, max_texts=similarity.MAX_LIST))
+        items = embed_items(texts)
         adapter = encoders.default_name()
         base, tuned = guarded("input", "en", lambda: enc.embed_both(
             items, parse_prefix(prefix), adapter, _scale(scale)))
-        return {"base": base.tolist(), "tuned": tuned.tolist() if adapter else None,
-                "base_source": enc.base.label, "adapter": encoders.status().adapter_label}
+        return embed_answer(base, tuned, adapter, enc)
 
-    gr.api(api_score_pair, api_name="score_pair")
-    gr.api(api_embed, api_name="embed")
+    gr.api(api_score_pair, api_name="score_pair", **SHARED_QUEUE)
+    gr.api(api_embed, api_name="embed", **SHARED_QUEUE)

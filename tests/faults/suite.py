@@ -30,6 +30,7 @@ TD, TA, TJ, TT = ("tests/test_tuning_data.py", "tests/test_adapters.py",
                   "tests/test_jobs_publish.py", "tests/test_tuning_train.py")
 E2E_API, E2E_TRAIN, E2E_SIM = ("tests/e2e/test_api_client.py", "tests/e2e/test_training_page.py",
                                "tests/e2e/test_similarity_page.py")
+TS, E2E_SPACE = "tests/test_space_hub.py", "tests/e2e/test_space_online.py"
 
 FAULTS: tuple[Fault, ...] = (
     Fault("oversized upload", (f"{TD}::test_size_limit_is_checked_before_reading",),
@@ -81,12 +82,22 @@ FAULTS: tuple[Fault, ...] = (
                                    "tests/test_e5s1.py::test_conversion_is_atomic",
                                    "tests/test_base_encoder.py::test_offline_conversion_that_writes_nothing_is_an_error"),
           "temporary folder + rename; a failed run leaves no model that later runs would trust"),
-    Fault("Hub unreachable", ("tests/test_base_encoder.py::test_hub_offline_flag_answers_at_once",
-                              "tests/test_base_encoder.py::test_hub_probe_is_cached_and_bounded",
+    Fault("Hub unreachable", (f"{TS}::test_probe_unreachable_and_offline",
                               f"{TA}::test_default_adapter_offline", f"{TA}::test_hub_adapter_offline_is_a_clear_error",
                               f"{TJ}::test_push_offline_says_the_hub_is_unreachable",
                               f"{E2E_SIM}::test_pair_scores_and_offline_label"),
           "offline base and shipped adapter, labelled 'offline' / 'example:'"),
+    Fault("Hub failing (5xx) or stalled", (f"{TS}::test_probe_tells_ok_http_error_and_stall_apart",
+                                           f"{TS}::test_failing_hub_gives_the_labelled_offline_copy_in_time",
+                                           f"{TS}::test_hub_that_stalls_after_a_good_probe_is_cut_off_by_the_deadline",
+                                           f"{TS}::test_explicit_hub_ids_on_a_failing_hub_are_clear_errors",
+                                           f"{E2E_SPACE}::test_failing_hub_gives_labelled_offline_defaults_within_a_minute"),
+          "offline copy within about a minute, labelled 'Hub unavailable (HTTP 503): offline: …' / "
+          "'Hub not answering (timed out): …'; a typed Hub id -> a clear error, app up"),
+    Fault("model too big for the memory left", (f"{TS}::test_a_hub_model_above_the_limit_is_refused_before_any_weight_download",
+                                                f"{TS}::test_a_typed_base_is_guarded_and_a_missing_one_is_a_clear_error",
+                                                f"{E2E_SPACE}::test_model_above_the_memory_limit_is_refused_before_download_and_app_answers_on"),
+          "MemoryGuardError naming need and free GB before any weight download; the next request answered"),
     Fault("no 4-bit backend", (f"{TT}::test_fallback_to_plain_lora_is_labelled",),
           "plain LoRA, mode label 'plain LoRA (no 4-bit backend: <reason>)' in the result and card"),
     Fault("empty / 10k-char / emoji / control-char input", ("tests/test_similarity.py::test_score_pairs_refuses_bad_input",

@@ -39,19 +39,30 @@ def _check_loopback(url: str) -> None:
         raise SystemExit(f"refusing to load-test {host!r}: only loopback addresses are allowed")
 
 
-def start_app() -> tuple[subprocess.Popen, str, Path]:
-    """`python app.py` on a free loopback port (the e2e fixture's recipe)."""
+def start_app(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, Path]:
+    """`python app.py` on a free loopback port (the e2e fixture's recipe), `extra_env` added."""
     from tests.e2e.conftest import _free_port, _wait_http
 
     port = _free_port()
     log = Path(tempfile.mkdtemp(prefix="lora-lens-load-")) / "app.log"
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1"}
+    env = {**os.environ, **(extra_env or {}), "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1"}
     with open(log, "w") as fh:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=fh,
                                 stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     _wait_http(url, proc, timeout=180)
     return proc, url, log
+
+
+def stop_app(proc: subprocess.Popen | None) -> None:
+    """Stop an app `start_app` started (None: nothing to stop)."""
+    if proc is None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def small_corpus() -> Path:
@@ -126,12 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         summary = run(url, opts.train_steps)
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_app(proc)
     print(f"{CALLS} concurrent /score_pair calls while training: p50 {summary['p50_s']} s, "
           f"p95 {summary['p95_s']} s, max {summary['max_s']} s, errors {summary['errors']}; "
           f"training {summary['train_status']} ({summary['train_steps']} steps, "

@@ -1,0 +1,28 @@
+"""The catalog view's wording: highlighted hits, the verdict in plain Russian and English."""
+from __future__ import annotations
+
+from comparison.catalog.search import Hit
+from comparison.catalog.verdict import LabelFreeVerdict
+from ui.catalog import hits_html
+from ui.catalog_verdict import verdict_md
+
+
+def test_hits_highlight_what_the_other_list_lacks() -> None:
+    hits = [Hit("Кроссовки <Puma>", 3, 0.91, 1, 4, 0.5), Hit("Кеды", 7, 0.88, 2, 1, 0.9)]
+    out = hits_html(hits, other_set={7}, lang="ru", side="base", k=5)
+    assert "Кроссовки &lt;Puma&gt;" in out  # titles are escaped
+    assert out.count('class="hit changed"') == 1 and "0,9100" in out and "4 ↑" in out
+    assert "Место с адаптером" in out
+
+
+def test_verdict_words() -> None:
+    v = LabelFreeVerdict(n_marked=18, n_titles=11, base_right=5, tuned_right=10, tuned_only=6, base_only=1,
+                         p_value=0.125, base_ci=(0.2, 0.7), tuned_ci=(0.6, 0.98), outcome="unclear",
+                         n_disputed=8, n_random=3)
+    ru = verdict_md(v, "ru")
+    assert "На 11 названиях" in ru and "**10** раз" in ru and "**5** раз" in ru
+    assert "p = 0,125" in ru and "пока нельзя сказать" in ru
+    en = verdict_md(v, "en")
+    assert "On the 11 titles" in en and "**10** times" in en and "cannot tell yet" in en
+    one = verdict_md(LabelFreeVerdict(1, 1, 0, 1, 1, 0, 1.0, (0.0, 0.8), (0.2, 1.0), "unclear", 1, 0), "ru")
+    assert "На 1 названии" in one and "**1** раз" in one
