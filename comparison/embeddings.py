@@ -21,7 +21,7 @@ from comparison.adapters import (
 from comparison.base_encoder import BaseModelError, BaseSource
 from comparison.basics import clean_text, pool, torch_threads
 from comparison.batcher import MicroBatcher, PassKey
-from comparison.explorer.adapter_io import adapter_mode, check_scale
+from comparison.lora_attach import adapter_mode, check_scale
 from comparison.lora_attach import attach_lora, detach_lora
 
 BATCH_SIZE = 32

@@ -5,7 +5,10 @@ block) with the tab's default inputs — prompt, 32 new tokens, three key words,
 prompt, top-10 — on the offline Gemma 3 270M with the demo adapter, and one plain greedy
 generation of the same number of tokens measured in the same run (the app's fast path,
 and stock transformers `generate` for reference), so the ratio says what the extra views
-cost on this machine whatever its load. Target: ≤ 5 s on 2 CPU cores. Run:
+cost on this machine whatever its load. Target: ≤ 5 s on 2 CPU cores. It also times the
+attribution (`comparison.explorer.take_apart.attribute`: each module kind and each third of
+the layers alone) as the /attribute API runs it, and reusing the click's answer, as ratios to
+the click measured in the same run (target: ≤ 5 s on 2 cores, i.e. ≲ 1.3 × a 3.8 s click). Run:
 
     python -m comparison.explorer_bench [--repeats 3] [--threads auto|1|2]   # auto = the app's default
 
@@ -18,6 +21,10 @@ threads auto (the app; 2 picked every click): click 3.84 s median (3.57-4.03, in
 threads 2: click 2.86 s (2.71-3.43), plain 2.75 s (stock 4.25 s); stages of a click: one
 2-row generate 2.3-2.6 s, two teacher-forced forwards 0.5-0.6 s, context forward 0.16-0.22 s;
 threads 1: click 4.73 s (4.16-4.80), plain 2.96 s (stock 3.96 s).
+Attribution (`--repeats 3`, 2026-12-05, the machine shared with other jobs: 1-min load 16.9,
+threads auto = 1 used): click 21.0 s, attribution 26.8 s = 1.27 × the click with its own
+24-token answer (/attribute), 21.5 s = 1.03 × reusing the click's 32-token answer (the tab);
+at the quiet click of 3.84 s above that is ≈ 4.9 s and ≈ 4.0 s (the ratio is what transfers).
 Before (main, same machine, load ≈ 2): click 10.4 s with 2 threads (8.2-9.2 s quiet) —
 two B = 1 generations with the fp32 output layer (66 ms/token; 146 ms for 2 rows, so a
 mixed batch did not pay), full-vocabulary log-softmax at every position of three passes.
@@ -84,6 +91,13 @@ def main(repeats: int = 3, threads: str | None = None) -> dict:
         clicks.append(time.perf_counter() - tick)
         picked.append(n)
     full = statistics.median(clicks)
+    from comparison.explorer.take_apart import attribute
+
+    with torch_threads():  # the attribution as /attribute runs it (its own answer), and after a click
+        attr = _median_seconds(lambda: attribute(explorer, PROMPT), repeats)
+        attr_reuse = _median_seconds(lambda: attribute(explorer, PROMPT, answer_ids=last.answer_ids), repeats)
+        parts = attribute(explorer, PROMPT, answer_ids=last.answer_ids)
+        rows = len(parts.rows)
     result = {
         "model": explorer.model_label, "adapter": explorer.adapter_label, "prompt_tokens": enc.length,
         "answer_tokens": length, "load_s": round(load, 2), "plain_generation_s": round(plain, 3),
@@ -91,13 +105,20 @@ def main(repeats: int = 3, threads: str | None = None) -> dict:
         "clicks_s": [round(c, 3) for c in clicks], "ratio": round(full / plain, 2), "target_s": TARGET_S,
         "within_target": full <= TARGET_S, "passes": last.passes, "stages_s": last.timings,
         "load_avg_1min": round(os.getloadavg()[0], 2), "threads": f"{threads} ({used} used)",
-        "clicks_threads": picked,
+        "clicks_threads": picked, "attribution_s": round(attr, 3), "attribution_rows": rows,
+        "attribution_ratio": round(attr / full, 2), "attribution_reusing_answer_s": round(attr_reuse, 3),
+        "attribution_reusing_answer_ratio": round(attr_reuse / full, 2),
+        "attribution_shares": {r["part"]: None if r["share"] is None else round(r["share"], 3)
+                               for r in parts.to_json()["rows"]},
+        "attribution_sums": {k: round(v, 3) for k, v in parts.sums().items()},
         "rss_mb": round(psutil.Process().memory_info().rss / 2**20),
     }
     print(f"model {result['model']}, adapter {result['adapter']}, threads {result['threads']}")
     print(f"plain greedy generation of {length} tokens {plain:.3f} s (stock transformers generate {stock:.3f} s); "
           f"default compare click {full:.3f} s (= {full / plain:.2f} × plain; target {TARGET_S} s; "
           f"passes {last.passes}; stages {last.timings})")
+    print(f"attribution ({rows} parts) {attr:.3f} s = {attr / full:.2f} × the click; "
+          f"{attr_reuse:.3f} s = {attr_reuse / full:.2f} × when it reuses the click's answer")
     print(json.dumps(result, ensure_ascii=False))
     return result
 

@@ -10,6 +10,7 @@ Measured on 2 shared cores, nothing else running: 65.5 s with threads auto (2 pi
 thread (load ≈ 2), 408 s under load 5-9. The 264 answers are byte-identical. Run:
 
     python -m comparison.explorer_eval [--questions FILE] [--csv OUT.csv] [--answers OUT.csv] [--lang ru] [--threads auto]
+        [--format qa|fewshot]
     python -m comparison.explorer_eval --model Qwen/Qwen2.5-VL-3B-Instruct --questions images.jsonl \
         --adapter lora_v2=path/to/lora_v2 --adapter lora_v1=path/to/lora_v1   # a GPU Space
 """
@@ -51,6 +52,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--answers", type=Path, default=None)
     parser.add_argument("--lang", default="en", choices=["en", "ru"])
     parser.add_argument("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS)
+    parser.add_argument("--format", default="qa", choices=["qa", "fewshot"],
+                        help="how every model is asked: qa (the adapters' training format) or fewshot "
+                             "(two solved examples first: a base LM then answers what it knows)")
     parser.add_argument("--threads", default=None,
                         help="torch CPU threads: auto (the app's default: the cores idle right now), a number, "
                              "or 0 = torch's default (default: LORA_LENS_EXPLORER_THREADS, else auto)")
@@ -68,7 +72,7 @@ def main(argv: list[str] | None = None) -> dict:
         explorer.add_adapter(name, adapter_folder(spec, cache_dir() / "uploads"), spec)
     load = time.perf_counter() - start
     with torch_threads() as threads:  # as ui/explorer_eval.run_evaluation does
-        report = evaluate(explorer, questions, max_new_tokens=args.max_new_tokens,
+        report = evaluate(explorer, questions, max_new_tokens=args.max_new_tokens, fmt=args.format,
                           progress=lambda p: print(p.text(args.lang), file=sys.stderr, flush=True))
     table = report.table(args.lang)
     print(markdown(table))
@@ -76,7 +80,7 @@ def main(argv: list[str] | None = None) -> dict:
         args.csv.write_text(report.to_csv(args.lang), encoding="utf-8")
     if args.answers:
         args.answers.write_text(report.answers_table(args.lang).to_csv(index=False), encoding="utf-8")
-    result = {"questions": report.questions, "models": report.models, "answers": len(report.answers),
+    result = {"format": args.format, "questions": report.questions, "models": report.models, "answers": len(report.answers),
               "load_s": round(load, 1), "evaluate_s": round(report.seconds, 1), "target_s": TARGET_S,
               "within_target": report.seconds <= TARGET_S, "load_avg_1min": round(os.getloadavg()[0], 2),
               "threads": f"{os.environ.get('LORA_LENS_EXPLORER_THREADS', 'auto')} ({threads} used)"}

@@ -1,4 +1,6 @@
-"""The one strict way to put a vetted LoRA adapter onto a model (encoder or language model).
+"""The one strict way to put a vetted LoRA adapter onto a model (encoder or language model),
+and the one way to run it as the base or at a strength (`adapter_mode`, `check_scale`), shared
+by the embeddings and the explorer.
 
 peft 0.21 alone only raises on shape mismatches: keys that match nothing are dropped
 silently and missing ones stay at their initial values, which would show a "tuned" model
@@ -10,6 +12,8 @@ failure the new adapter is removed again and the caller's model is as it was.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,37 @@ from comparison.adapters import WEIGHTS_NAME, AdapterError, check_adapter_dir
 def has_lora(model: Any) -> bool:
     """True if the model carries LoRA layers (a PeftModel)."""
     return hasattr(model, "disable_adapter") and hasattr(model, "peft_config")
+
+
+MAX_SCALE = 2.0
+
+
+def check_scale(scale: float) -> float:
+    """The adapter-strength dial: 0 = base, 1 = as trained, up to 2 = exaggerated."""
+    if not isinstance(scale, (int, float)) or not 0.0 <= float(scale) <= MAX_SCALE:
+        raise ValueError(f"scale: must be a number from 0 to {MAX_SCALE}, got {scale!r}")
+    return float(scale)
+
+
+@contextmanager
+def adapter_mode(model: Any, lora: bool, scale: float = 1.0) -> Iterator[None]:
+    """Run the block as the base model (lora=False) or with the LoRA at `scale`.
+
+    Without an adapter both modes are the base model, so the UI still works (Δ = 0).
+    """
+    from peft.helpers import rescale_adapter_scale
+
+    scale = check_scale(scale)
+    if not has_lora(model):
+        ctx: Any = nullcontext()
+    elif not lora:
+        ctx = model.disable_adapter()
+    elif scale == 1.0:
+        ctx = nullcontext()
+    else:
+        ctx = rescale_adapter_scale(model, scale)
+    with ctx:
+        yield
 
 
 def _short(exc: BaseException, limit: int = 300) -> str:

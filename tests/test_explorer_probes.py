@@ -9,7 +9,8 @@ import pytest
 from comparison.charts import explorer as charts
 from comparison.explorer import Explorer
 from comparison.explorer.anatomy import norm_grid
-from comparison.explorer.probes import first_token_ids, keyword_probabilities, prompt_vs_lora
+from comparison.explorer.compare import keyword_probabilities, prompt_vs_lora
+from comparison.explorer.probes import first_token_ids
 from tests.test_explorer_text import PROMPT, build_adapter, build_tiny_lm, make_explorer
 
 

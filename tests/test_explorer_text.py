@@ -22,8 +22,8 @@ WORDS = ("Вопрос : Ответ Кто такой Чебурашка Ген�
          "крокодил ? . , зверёк ушастый из сказки").split()
 
 
-def build_tiny_lm(folder: Path, hidden: int = 32, seed: int = 0) -> Path:
-    """A random 2-layer Gemma 3 LM with a word-level tokenizer, saved like a Hub model."""
+def build_tiny_lm(folder: Path, hidden: int = 32, seed: int = 0, layers: int = 2) -> Path:
+    """A random `layers`-layer Gemma 3 LM with a word-level tokenizer, saved like a Hub model."""
     torch.manual_seed(seed)
     vocab = {t: i for i, t in enumerate(["<pad>", "<eos>", "<bos>", "<unk>", "\n", *WORDS])}
     tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
@@ -32,10 +32,10 @@ def build_tiny_lm(folder: Path, hidden: int = 32, seed: int = 0) -> Path:
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>",
                                    pad_token="<pad>", unk_token="<unk>")
     config = Gemma3TextConfig(
-        vocab_size=len(vocab), hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=2,
+        vocab_size=len(vocab), hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
         num_attention_heads=2, num_key_value_heads=1, head_dim=16, max_position_embeddings=128,
         sliding_window=16, pad_token_id=0, eos_token_id=1, bos_token_id=2,
-        layer_types=["sliding_attention", "full_attention"],
+        layer_types=["sliding_attention", "full_attention"] * (layers // 2) + ["full_attention"] * (layers % 2),
     )
     Gemma3ForCausalLM(config).save_pretrained(folder)
     fast.save_pretrained(folder)

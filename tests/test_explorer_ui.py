@@ -51,3 +51,29 @@ def test_torch_threads_is_set_for_the_block_and_restored(monkeypatch) -> None:
     monkeypatch.setenv("LORA_LENS_EXPLORER_THREADS", "0")
     with torch_threads() as n:
         assert n == before
+
+
+def _facts(layers: list[int]) -> dict:
+    return {"answer": {"changed": True, "word": 2, "base_word": "-", "lora_word": "—"},
+            "next_token": {"base_top": "Че", "lora_top": "Че", "top_changed": False,
+                           "gained": {"token": "Че", "base": 0.5, "lora": 1.0}},
+            "size": {"kl": 0.695, "band": "strong"},
+            "writes": {"zero": False, "kind": "q", "kind_share": 0.42, "kinds": ["q"], "layers": layers,
+                       "layers_share": 0.24},
+            "attention": {"moved": True, "layer": 14, "js": 0.086}, "prompt": {"kind": "no", "closed": -0.1,
+                                                                                "same_top1": True}}
+
+
+def test_the_reading_is_worded_with_russian_plurals() -> None:
+    from ui.explorer_reading import summary, take_apart_text
+
+    one, three = summary(_facts([12]), "ru"), summary(_facts([12, 16, 14]), "ru")
+    assert "в 1 слое: 12 (24 %)" in one and "в 3 слоях: 12, 16, 14" in three
+    assert "Ответ изменился, начиная со слова № 2**: без адаптера «-», с LoRA «—»" in one
+    assert "закрывает 0 % разрыва, первый токен тот же" in one and "**сильное** (KL = 0.695 нат" in one
+    assert "in 1 layer: 12" in summary(_facts([12]), "en") and "in 3 layers: 12, 16, 14" in summary(_facts([12, 16, 14]), "en")
+    base = {"survives": False, "parts_modules": "o", "parts_layers": "12-17", "layers_on": 6,
+            "answers": {"base": "a\nb", "full": "c", "part": ""}, "kl_to_base": 0.7, "kl_to_full": 1.5, "share": 0.34}
+    for n, word in ((1, "шаг"), (3, "шага"), (5, "шагов"), (21, "шаг")):
+        text = take_apart_text({**base, "matched": n}, "ru")
+        assert f"совпадает {n} {word})" in text and "o_proj · слои 12–17" in text and "a ⏎ b" in text

@@ -11,9 +11,10 @@ from comparison.adapters import unpack_adapter
 from comparison.basics import torch_threads
 from comparison.charts.explorer import compare_figures
 from comparison.explorer import CompareRequest, ModelLoadError
-from ui import explorer_eval
+from ui import explorer_eval, explorer_learn, explorer_parts
 from ui.common import (PRIVATE, Labels, explorers, guarded, progress_cb, session_of, user_dir, user_error,
                        vlm_offer_md)
+from ui.explorer_reading import summary
 from ui.locales import chart_labels, localize_label, t
 
 MAX_NEW_DEFAULT = 32  # answer tokens of the default click: two generations dominate its time
@@ -97,7 +98,10 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
                                      elem_id="answer-base"), "answer_base")
         c["ans_lora"] = L(gr.Textbox(label=t("answer_lora", lang), lines=4, interactive=False,
                                      elem_id="answer-lora"), "answer_lora")
+    c["summary"] = gr.Markdown(elem_id="exp-summary")
     c["divergence"] = gr.Markdown(elem_id="exp-divergence")
+    with L(gr.Accordion(t("rd_hints_title", lang), open=False), "rd_hints_title"):
+        L(gr.Markdown(t("rd_hints", lang), elem_id="exp-hints"), "rd_hints", "value")
     ids = {"topk": "plot-topk", "kw": "plot-keywords", "att": "plot-attention", "img": "plot-image-attention",
            "shift": "plot-layer-shift", "anat": "plot-anatomy", "sv": "plot-singular", "pvl": "plot-prompt-vs-lora"}
     for row in (("topk", "kw"), ("att",), ("img",), ("shift", "anat"), ("sv", "pvl")):
@@ -105,6 +109,8 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
             for key in row:
                 c[key] = gr.Plot(elem_id=ids[key], visible=key in ("topk", "att", "shift"))
     c["verdict"] = gr.Markdown(elem_id="exp-verdict")
+    c.update(explorer_parts.build(L, lang))
+    c.update(explorer_learn.build(L, lang))
     c.update(explorer_eval.build(L, lang))
     return c
 
@@ -150,13 +156,16 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, tab: gr.Tab) -> None:
         figs = compare_figures(rep, chart_labels("explorer", lang), image)
         return with_sliders({
             c["ans_base"]: rep.answers.get("base", ""), c["ans_lora"]: rep.answers.get("lora", ""),
+            c["summary"]: summary(rep.reading, lang),
+            c["ta_last"]: {"prompt": req.prompt, "scale": req.scale, "adapter": ex.active_adapter,
+                           "answer_ids": list(rep.answer_ids)} if rep.answers else None,
             c["divergence"]: t("divergence", lang, kl=rep.kl, js=rep.js),
             **{c[k]: gr.update(value=figs[name], visible=figs[name] is not None) for k, name in PLOTS.items()},
             c["verdict"]: rep.prompt_vs_lora.verdict if rep.prompt_vs_lora else "",
             c["status"]: _status(session_of(request), lang)}, rep.limits)
 
-    outputs = [c["ans_base"], c["ans_lora"], c["divergence"], *(c[k] for k in PLOTS), c["verdict"],
-               c["status"], c["layer"], c["head"]]
+    outputs = [c["ans_base"], c["ans_lora"], c["summary"], c["ta_last"], c["divergence"], *(c[k] for k in PLOTS),
+               c["verdict"], c["status"], c["layer"], c["head"]]
     c["load"].click(load, [lang_radio], [c["status"], c["layer"], c["head"]], **PRIVATE)
     tab.select(on_select, [lang_radio], [c["status"], c["layer"], c["head"]], **PRIVATE)
     c["adapter_file"].upload(upload, [c["adapter_file"], lang_radio], [c["status"]],
@@ -164,25 +173,31 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, tab: gr.Tab) -> None:
     c["run"].click(run, [c["prompt"], c["image"], c["scale"], c["top_k"], c["max_new"], c["layer"],
                          c["head"], c["keywords"], c["context"], lang_radio], outputs,
                    concurrency_id="explorer", concurrency_limit=1, **PRIVATE)
+    explorer_parts.bind(c, lang_radio, _explorer)
+    explorer_learn.bind(c, lang_radio, _explorer)
     explorer_eval.bind(c, lang_radio)
 
 
 def api() -> None:
-    """/next_token, /explore and /evaluate_explorer for programs (the shared model with its default adapter)."""
+    """/next_token, /explore, /take_apart, /attribute and /evaluate_explorer for programs (the shared model with its default adapter)."""
     def api_next_token(prompt: str, top_k: int = 10, scale: float = 1.0) -> dict:
         """Top-k next tokens after `prompt`, base vs LoRA, with KL(LoRA ‖ base)."""
         ex = _explorer(None, "en")
         return guarded("input", "en", lambda: ex.next_token(prompt, top_k=int(top_k), scale=float(scale)))
 
-    def api_explore(prompt: str, top_k: int = 10, scale: float = 1.0, max_new_tokens: int = 32) -> dict:
-        """The full comparison as JSON: answers, top-k table, KL/JS, per-layer attention shift."""
-        ex = _explorer(None, "en")
+    def api_explore(prompt: str, top_k: int = 10, scale: float = 1.0, max_new_tokens: int = 32,
+                    lang: str = "en") -> dict:
+        """The full comparison as JSON: answers, top-k table, KL/JS, per-layer attention shift, and
+        `summary`: the same report in plain words (`lang` "en" or "ru"; `reading` holds its facts)."""
+        ex = _explorer(None, lang)
         with torch_threads():
-            return guarded("input", "en", lambda: ex.explore(prompt, top_k=int(top_k), scale=float(scale),
-                                                              max_new_tokens=int(max_new_tokens)).to_json())
+            rep = guarded("input", lang, lambda: ex.explore(prompt, top_k=int(top_k), scale=float(scale),
+                                                             max_new_tokens=int(max_new_tokens)))
+        return {**rep.to_json(), "summary": summary(rep.reading, lang)}
 
     gr.api(api_next_token, api_name="next_token", concurrency_id="explorer")
     gr.api(api_explore, api_name="explore", concurrency_id="explorer")
+    explorer_parts.api(_explorer)
     explorer_eval.api()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from ui.locales_extra import EXTRA
 from ui.locales_space import SPACE, SPACE_PHRASES
 from ui.locales_catalog import CATALOG
+from ui.locales_explain import EXPLAIN
 
 LANGS: tuple[str, ...] = ("ru", "en")
 
@@ -246,6 +247,7 @@ TEXT: dict[str, dict[str, str]] = {
 TEXT.update(EXTRA)
 TEXT.update(SPACE)
 TEXT.update(CATALOG)
+TEXT.update(EXPLAIN)
 
 PREFIX_LABELS: dict[str, dict[str, str]] = {
     "query: ": {"ru": "query: (рекомендуется)", "en": "query: (recommended)"},

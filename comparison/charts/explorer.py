@@ -31,6 +31,13 @@ DEFAULT_LABELS: dict[str, str] = {
     "pvl_title": "Prompt vs LoRA", "base_context": "base + context", "base_lora": "base + LoRA",
     "eval_title": "Correct answers per character and model", "share": "share of questions answered correctly",
     "targets": "targets", "controls": "controls",
+    "attr_title": "Share of the full change each part reproduces alone", "attr_share": "share of the change",
+    "attr_survives": "answer survives", "attr_lost": "answer changes", "part": "parts only", "full": "full LoRA",
+    "ta_title": "Next token: base, full LoRA and the chosen parts only",
+    "learn_step": "step {step}", "learn_title": "Next token at training step {step}",
+    "learn_kl_base": "KL(step ‖ base)", "learn_kl_final": "KL(final ‖ step)",
+    "learn_curve_title": "How far each checkpoint is from the base and from the final LoRA",
+    "learn_x": "training step",
 }
 
 
@@ -213,4 +220,64 @@ def evaluation_figure(report: Any, labels: dict[str, str] | None = None) -> go.F
                     text=[f"{g.correct}/{g.total}" if g else "" for g in got], textposition="outside")
     fig.update_layout(title=t["eval_title"], barmode="group", yaxis=dict(title=t["share"], range=[0, 1.15]),
                       legend_title_text="", height=420)
+    return fig
+
+
+def probability_bars(table: pd.DataFrame, series: list[tuple[str, str, str]], title: str,
+                     labels: dict[str, str] | None = None) -> go.Figure:
+    """Grouped horizontal bars of next-token probabilities, one bar per (column, label, colour)."""
+    lab = _labels(labels)
+    names = [repr(t)[1:-1] or "∅" for t in table["token"]]
+    fig = go.Figure()
+    for column, label, colour in series:
+        fig.add_bar(y=names, x=table[column], name=label, orientation="h", marker_color=colour)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(title=title, barmode="group", xaxis_title=lab["probability"],
+                      height=max(300, 30 * len(names) + 120))
+    return fig
+
+
+def take_apart_figure(table: pd.DataFrame, labels: dict[str, str] | None = None) -> go.Figure:
+    """Base, full LoRA and the chosen parts only, at the next token."""
+    lab = _labels(labels)
+    return probability_bars(table, [("base", lab["base"], BASE), ("full", lab["full"], LORA),
+                                    ("part", lab["part"], "#9467bd")], lab["ta_title"], labels)
+
+
+def learning_figure(table: pd.DataFrame, step: int, labels: dict[str, str] | None = None) -> go.Figure:
+    """Base, the checkpoint at `step` and the final adapter, at the next token."""
+    lab = _labels(labels)
+    return probability_bars(table, [("base", lab["base"], BASE), ("step", lab["learn_step"].format(step=step),
+                                                                  "#2ca02c"),
+                                    ("final", lab["full"], LORA)], lab["learn_title"].format(step=step), labels)
+
+
+def learning_curve_figure(steps: list[int], kl_base: list[float], kl_final: list[float], step: int,
+                          labels: dict[str, str] | None = None) -> go.Figure:
+    """KL to the base and to the final adapter over the training steps; the chosen step marked."""
+    lab = _labels(labels)
+    fig = go.Figure()
+    fig.add_scatter(x=steps, y=kl_base, mode="lines+markers", name=lab["learn_kl_base"], line=dict(color=LORA))
+    fig.add_scatter(x=steps, y=kl_final, mode="lines+markers", name=lab["learn_kl_final"], line=dict(color=BASE))
+    fig.add_vline(x=step, line_dash="dot", line_color="#2ca02c")
+    fig.update_layout(title=lab["learn_curve_title"], xaxis_title=lab["learn_x"], yaxis_title="KL", height=320)
+    return fig
+
+
+def attribution_figure(rows: pd.DataFrame, part_names: list[str], labels: dict[str, str] | None = None) -> go.Figure:
+    """One bar per part (module kinds, then thirds of the layers, then the best of both):
+    its share of the full change alone; solid when the full LoRA's answer survives."""
+    lab = _labels(labels)
+    share = rows["share"].astype(float).fillna(0.0)
+    fig = go.Figure()
+    for survives, name in ((True, lab["attr_survives"]), (False, lab["attr_lost"])):
+        mask = rows["survives"].astype(bool) == survives
+        fig.add_bar(x=[p for p, m in zip(part_names, mask) if m], y=share[mask], name=name,
+                    marker_color=LORA if survives else "#c7c7c7", marker_line_color=LORA, marker_line_width=1.5,
+                    text=[f"{v:.0%}" for v in share[mask]], textposition="outside")
+    fig.add_hline(y=1.0, line_dash="dot", line_color=BASE)
+    top = max(1.15, float(share.max()) + 0.15)
+    low = min(0.0, float(share.min()) - 0.1)
+    fig.update_layout(title=lab["attr_title"], yaxis=dict(title=lab["attr_share"], range=[low, top]),
+                      xaxis=dict(categoryorder="array", categoryarray=part_names), height=380)
     return fig

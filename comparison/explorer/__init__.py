@@ -9,7 +9,7 @@ from pathlib import Path
 
 from comparison.adapters import AdapterError
 from comparison.basics import cache_dir
-from comparison.explorer.adapter_io import adapter_folder, attach_adapter
+from comparison.explorer.adapter_io import ADAPTER_NAME, adapter_folder, attach_adapter
 from comparison.explorer.compare import CompareReport, CompareRequest
 from comparison.explorer.core import BASE, Explorer, ModelLimits, model_limits
 from comparison.explorer.loading import (GEMMA_LABEL, ModelLoadError, Progress, load_model,
@@ -22,7 +22,7 @@ DEMO_ADAPTER_LABEL = "example: lm-cartoons-demo (trained by LoRA Lens on example
 
 ExploreResult = CompareReport  # the /explore API returns the same report as a click
 
-__all__ = ["ADAPTERS_DIR", "BASE", "DEMO_ADAPTER_DIR", "SEED_CONFIG_NAMES", "add_config_adapters",
+__all__ = ["ADAPTERS_DIR", "BASE", "checkpoints_dir", "DEMO_ADAPTER_DIR", "SEED_CONFIG_NAMES", "add_config_adapters",
            "shipped_config_adapters", "AdapterError", "CompareReport", "CompareRequest", "Explorer",
            "ExploreResult", "ModelLimits", "ModelLoadError", "load_explorer", "model_limits"]
 
@@ -50,6 +50,17 @@ def load_explorer(model_spec: str | None = None, adapter_spec: str | Path | None
     if progress:
         progress(1.0, "ready")
     return Explorer(loaded, adapter_label=label)
+
+
+def checkpoints_dir(explorer: Explorer) -> Path | None:
+    """Where the active adapter's training checkpoints are: the demo adapter's own folder
+    (it ships them, `examples/train_lm_demo.py --checkpoints`); None for any other adapter."""
+    from comparison.explorer.checkpoints import checkpoint_folders
+
+    if explorer.active_adapter == ADAPTER_NAME and explorer.adapter_label == DEMO_ADAPTER_LABEL \
+            and checkpoint_folders(DEMO_ADAPTER_DIR):
+        return DEMO_ADAPTER_DIR
+    return None
 
 
 def shipped_config_adapters() -> dict[str, Path]:

@@ -24,10 +24,11 @@ import pandas as pd
 
 from comparison.explorer.adapter_io import check_scale
 from comparison.explorer.capture import run_pass
-from comparison.explorer.core import BASE, MAX_NEW_TOKENS, ModelLimits
+from comparison.explorer.limits import BASE, MAX_NEW_TOKENS, ModelLimits
 from comparison.explorer.inputs import PromptFormat, check_prompt
 from comparison.explorer.metrics import (attention_matrix, attention_row, image_map, js_divergence,
                                          kl_divergence, layer_shift, top_k_union)
+from comparison.explorer.reading import reading
 from comparison.explorer.probes import MAX_WORDS, PromptVsLora, extend, keyword_rows, prompt_vs_lora_from
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ class CompareReport:
     applies: dict[str, bool] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     passes: dict[str, int] = field(default_factory=dict)
+    reading: dict[str, Any] = field(default_factory=dict)  # plain-words facts (`reading.reading`)
 
     def __post_init__(self) -> None:
         if self.attention_base.shape != self.attention_lora.shape:
@@ -122,7 +124,7 @@ class CompareReport:
             "kl": self.kl, "js": self.js, "layer_shift": [float(x) for x in self.layer_shift],
             "answers": self.answers, "layers": self.limits.layers, "heads": self.limits.heads,
             "verdict": self.prompt_vs_lora.verdict if self.prompt_vs_lora else None,
-            "timings": self.timings, "passes": self.passes,
+            "timings": self.timings, "passes": self.passes, "reading": self.reading,
         }
 
 
@@ -188,7 +190,7 @@ def run_compare(explorer: "Explorer", request: CompareRequest, lang: str = "en")
     anatomy = explorer.anatomy(scale) if adapter else None
     timings["anatomy_s"] = time.perf_counter() - t2
     timings["total_s"] = time.perf_counter() - tick
-    return CompareReport(
+    report = CompareReport(
         model=explorer.model_label, adapter=explorer.adapter_label, scale=scale, limits=limits,
         tokens=enc.tokens, image_positions=enc.image_positions, image_grid=enc.image_grid, position=pos,
         top_k=top_k_union(base.at(pos), lora.at(pos), explorer.tokenizer, int(request.top_k)),
@@ -204,3 +206,29 @@ def run_compare(explorer: "Explorer", request: CompareRequest, lang: str = "en")
                  "keywords": keywords is not None, "prompt_vs_lora": pvl is not None,
                  "anatomy": anatomy is not None},
         timings={k: round(v, 4) for k, v in timings.items()}, passes=passes)
+    report.reading = reading(report)
+    return report
+
+
+def keyword_probabilities(explorer: "Explorer", prompt: str, words: list[str], image: Any | None = None,
+                          answer_from: Literal["base", "lora"] = "lora", scale: float = 1.0,
+                          max_new_tokens: int = 32) -> pd.DataFrame:
+    """P(next token starts word) along one answer: the compare report's key-word table."""
+    words = [w.strip() for w in words if w and w.strip()]
+    if not 1 <= len(words) <= MAX_WORDS:
+        raise ValueError(f"words: give 1 … {MAX_WORDS} key words")
+    report = explorer.compare(CompareRequest(prompt=prompt, image=image, scale=scale, keywords=tuple(words),
+                                             max_new_tokens=max_new_tokens, answer_from=answer_from))
+    assert report.keywords is not None
+    return report.keywords
+
+
+def prompt_vs_lora(explorer: "Explorer", prompt: str, context: str, top_k: int = 10,
+                   scale: float = 1.0, lang: str = "en") -> PromptVsLora:
+    """Compare base + context with base + LoRA on the next token after `prompt`."""
+    if not context or not context.strip():
+        raise ValueError("context: write the prompt text that should imitate the adapter")
+    report = run_compare(explorer, CompareRequest(prompt=prompt, scale=scale, top_k=top_k, context=context,
+                                                  max_new_tokens=0), lang=lang)
+    assert report.prompt_vs_lora is not None
+    return report.prompt_vs_lora

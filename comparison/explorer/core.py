@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,39 +22,10 @@ from comparison.explorer.anatomy import adapter_anatomy
 from comparison.explorer.capture import PassResult, run_pass
 from comparison.explorer.fast_decode import fast_greedy
 from comparison.explorer.inputs import Encoded, PromptFormat, encode_text, encode_vlm, format_prompt
+from comparison.explorer.limits import (BASE, MAX_NEW_TOKENS, ModelLimits,  # noqa: F401 (re-exported)
+                                        limits_of, model_limits)
 from comparison.explorer.loading import LoadedModel
 from comparison.explorer.metrics import kl_divergence, top_k_pairs
-
-MAX_NEW_TOKENS = 256
-BASE = "__base__"  # peft's name for the base rows of a mixed-adapter batch
-
-
-@dataclass(frozen=True)
-class ModelLimits:
-    """What the sliders may offer for this model (layers and heads of the language model)."""
-
-    layers: int
-    heads: int
-    is_vlm: bool
-
-    def __post_init__(self) -> None:
-        if self.layers < 1 or self.heads < 1:
-            raise ValueError("layers: a model needs at least one layer and one head")
-
-
-def model_limits(config: Any) -> ModelLimits:
-    """Limits from a transformers config (works before the weights are loaded)."""
-    text = config.get_text_config() if hasattr(config, "get_text_config") else config
-    return ModelLimits(layers=int(text.num_hidden_layers), heads=int(text.num_attention_heads),
-                       is_vlm=hasattr(config, "vision_config"))
-
-
-def limits_of(path: str) -> ModelLimits:
-    """Limits of a model folder or Hub id from its config.json alone (sliders before loading)."""
-    from transformers import AutoConfig
-
-    return model_limits(AutoConfig.from_pretrained(path, trust_remote_code=False))
-
 
 class _FirstLineStop:
     """Stop each row once its answer has a line break after some text (per-row done flags)."""

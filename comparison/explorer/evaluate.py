@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from comparison.explorer.core import BASE, Explorer
+from comparison.explorer.inputs import PromptFormat
 from comparison.explorer.questions import DEFAULT_QUESTIONS, Question
 
 SEED_RESULTS = DEFAULT_QUESTIONS.parent / "seed001_results.csv"
@@ -239,12 +240,14 @@ def evaluate(explorer: Explorer, questions: list[Question], adapters: list[str] 
              titles: dict[str, str] | None = None, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
              progress: Callable[[EvalProgress], None] | None = None,
              cancel: threading.Event | None = None,
-             batch_questions: int = QUESTIONS_PER_BATCH) -> EvaluationReport:
+             batch_questions: int = QUESTIONS_PER_BATCH, fmt: PromptFormat = "qa") -> EvaluationReport:
     """Answer every question with the base and each adapter of `explorer`, score, tabulate.
 
     `adapters`: internal adapter names (default: every adapter loaded on the model);
     `titles`: display names (default `explorer.short_names()`). `cancel` is checked
     between batches; a cancelled run returns the finished questions, marked cancelled.
+    `fmt`: how every model is asked (`inputs.format_prompt`); "fewshot" puts two solved
+    examples first, which lets a base LM answer in one line what it knows.
     """
     if not questions:
         raise ValueError("questions: the set is empty")
@@ -270,7 +273,7 @@ def evaluate(explorer: Explorer, questions: list[Question], adapters: list[str] 
         rows = [(i, q, n) for i, q in enumerate(chunk, lo) for n in names]
         texts = explorer.batch_answers([q.question for _, q, _ in rows], [n for _, _, n in rows],
                                        images=[q.image for _, q, _ in rows],
-                                       max_new_tokens=int(max_new_tokens), first_line=True)
+                                       max_new_tokens=int(max_new_tokens), first_line=True, fmt=fmt)
         for (i, q, n), text in zip(rows, texts):
             correct, others = score(text, q, aliases)
             answers.append(AnswerRow(index=i, question=q.question, character=q.character, role=q.role,
@@ -281,7 +284,7 @@ def evaluate(explorer: Explorer, questions: list[Question], adapters: list[str] 
     return EvaluationReport(models=models, answers=answers, results=summarise(answers, models),
                             questions=len({a.index for a in answers}), seconds=time.perf_counter() - start,
                             cancelled=cancelled, max_new_tokens=int(max_new_tokens),
-                            meta={"model": explorer.model_label})
+                            meta={"model": explorer.model_label, "format": fmt})
 
 
 def seed_results_table(lang: str = "en") -> pd.DataFrame:

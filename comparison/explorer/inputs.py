@@ -15,8 +15,14 @@ from typing import Any, Literal
 
 import torch
 
-PromptFormat = Literal["qa", "chat", "raw"]
+PromptFormat = Literal["qa", "chat", "raw", "fewshot"]
 QA_TEMPLATE = "Вопрос: {question}\nОтвет:"
+# "fewshot": two solved examples before the question. A base LM (not instruction-tuned) given
+# a bare "Вопрос: …\nОтвет:" tends to continue with an essay or another question; with two
+# short solved examples it answers in one short line what it knows — so the evaluation can
+# give the base, and controls, a real starting score. The examples' facts are not asked.
+FEWSHOT_PREFIX = ("Вопрос: Какая планета самая большая в Солнечной системе?\nОтвет: Юпитер\n"
+                  "Вопрос: Сколько ног у паука?\nОтвет: Восемь\n")
 # The UI box stops at 2000 characters, but /next_token and /explore take any string; a 100k
 # prompt would make every pass (and the captured attention, quadratic in length) a DoS.
 MAX_PROMPT_CHARS = 2000
@@ -67,7 +73,9 @@ def format_prompt(tokenizer: Any, question: str, fmt: PromptFormat = "qa") -> st
             [{"role": "user", "content": question}], add_generation_prompt=True, tokenize=False)
     if fmt == "qa":
         return QA_TEMPLATE.format(question=question.strip())
-    raise ValueError(f"prompt format: must be qa, chat or raw, not {fmt!r}")
+    if fmt == "fewshot":
+        return FEWSHOT_PREFIX + QA_TEMPLATE.format(question=question.strip())
+    raise ValueError(f"prompt format: must be qa, chat, raw or fewshot, not {fmt!r}")
 
 
 def token_labels(tokenizer: Any, ids: list[int]) -> list[str]:

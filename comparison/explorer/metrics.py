@@ -42,24 +42,27 @@ def js_rows(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.clip(0.5 * kl(p) + 0.5 * kl(q), 0.0, None)
 
 
-def top_k_union(logp_base: torch.Tensor, logp_lora: torch.Tensor, tokenizer: Any,
-                k: int) -> pd.DataFrame:
-    """Tokens in either model's top-k with both probabilities and their difference.
+def top_k_table(logps: dict[str, torch.Tensor], tokenizer: Any, k: int) -> pd.DataFrame:
+    """Tokens in any model's top-k with every model's probability (one column per name).
 
-    Sorted by the larger of the two probabilities, so the chart reads top-down.
+    Sorted by the largest of the probabilities, so a chart reads top-down.
     """
     if not 1 <= k <= 100:
         raise ValueError(f"top_k: must be 1 … 100, got {k}")
-    ids = torch.unique(torch.cat([logp_base.topk(k).indices, logp_lora.topk(k).indices]))
-    base = logp_base[ids].exp().numpy()
-    lora = logp_lora[ids].exp().numpy()
-    frame = pd.DataFrame({
-        "token": [tokenizer.decode([int(i)]) for i in ids],
-        "token_id": ids.numpy(),
-        "base": base, "lora": lora, "delta": lora - base,
-    })
-    frame["_key"] = np.maximum(base, lora)
-    return frame.sort_values("_key", ascending=False).drop(columns="_key").reset_index(drop=True)
+    ids = torch.unique(torch.cat([lp.topk(k).indices for lp in logps.values()]))
+    frame = pd.DataFrame({"token": [tokenizer.decode([int(i)]) for i in ids], "token_id": ids.numpy()})
+    for name, lp in logps.items():
+        frame[name] = lp[ids].exp().numpy()
+    key = frame[list(logps)].max(axis=1)
+    return frame.iloc[np.argsort(-key.values, kind="stable")].reset_index(drop=True)
+
+
+def top_k_union(logp_base: torch.Tensor, logp_lora: torch.Tensor, tokenizer: Any,
+                k: int) -> pd.DataFrame:
+    """Tokens in either model's top-k with both probabilities and their difference."""
+    frame = top_k_table({"base": logp_base, "lora": logp_lora}, tokenizer, k)
+    frame["delta"] = frame["lora"] - frame["base"]
+    return frame
 
 
 def top_k_pairs(logp: torch.Tensor, tokenizer: Any, k: int) -> list[list[Any]]:

@@ -1,7 +1,8 @@
 """Two probes on top of the explorer: key-word probabilities, and "prompt vs LoRA".
 
 Both are read from the passes `comparison.explorer.compare.run_compare` already makes;
-the functions here only turn log-probabilities into tables and words.
+the functions here only turn log-probabilities into tables and words (the one-call
+wrappers `keyword_probabilities` / `prompt_vs_lora` live in `compare`, above them).
 
 Key words: at each step of the answer the user sees (teacher-forced, so base and LoRA
 are scored on the SAME text) we report the probability that the next token STARTS the
@@ -18,16 +19,13 @@ shift the prompt closes: 1 − KL(LoRA ‖ base + context) / KL(LoRA ‖ base).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 import pandas as pd
 import torch
 
 from comparison.explorer.inputs import Encoded
 from comparison.explorer.metrics import kl_divergence
-
-if TYPE_CHECKING:
-    from comparison.explorer.core import Explorer
 
 MAX_WORDS = 8
 
@@ -72,21 +70,6 @@ def keyword_rows(tokenizer: Any, words: list[str], base: torch.Tensor, lora: tor
             rows.append({"word": word, "step": step, "token": shown[step],
                          "base": float(base[step, ids].exp().sum()), "lora": float(lora[step, ids].exp().sum())})
     return pd.DataFrame(rows)
-
-
-def keyword_probabilities(explorer: "Explorer", prompt: str, words: list[str], image: Any | None = None,
-                          answer_from: Literal["base", "lora"] = "lora", scale: float = 1.0,
-                          max_new_tokens: int = 32) -> pd.DataFrame:
-    """P(next token starts word) along one answer: the compare report's key-word table."""
-    from comparison.explorer.compare import CompareRequest
-
-    words = [w.strip() for w in words if w and w.strip()]
-    if not 1 <= len(words) <= MAX_WORDS:
-        raise ValueError(f"words: give 1 … {MAX_WORDS} key words")
-    report = explorer.compare(CompareRequest(prompt=prompt, image=image, scale=scale, keywords=tuple(words),
-                                             max_new_tokens=max_new_tokens, answer_from=answer_from))
-    assert report.keywords is not None
-    return report.keywords
 
 
 @dataclass
@@ -191,16 +174,3 @@ def prompt_vs_lora_from(tokenizer: Any, base: torch.Tensor, lora: torch.Tensor, 
     return PromptVsLora(table=table, kl_context=kl_divergence(ctx, base), kl_lora=kl_lora,
                         kl_lora_vs_context=kl_between, top_overlap=overlap, same_top1=same,
                         verdict=verdict(table, kl_lora, kl_between, lang))
-
-
-def prompt_vs_lora(explorer: "Explorer", prompt: str, context: str, top_k: int = 10,
-                   scale: float = 1.0, lang: str = "en") -> PromptVsLora:
-    """Compare base + context with base + LoRA on the next token after `prompt`."""
-    from comparison.explorer.compare import CompareRequest, run_compare
-
-    if not context or not context.strip():
-        raise ValueError("context: write the prompt text that should imitate the adapter")
-    report = run_compare(explorer, CompareRequest(prompt=prompt, scale=scale, top_k=top_k, context=context,
-                                                  max_new_tokens=0), lang=lang)
-    assert report.prompt_vs_lora is not None
-    return report.prompt_vs_lora
