@@ -29,7 +29,7 @@ from ui import explorer, explorer_eval, similarity, training  # noqa: E402
 from ui.common import (PRIVATE, SESSIONS, Labels, encoder, encoders, explorers,  # noqa: E402
                        session_of, status_md)
 from ui.locales import LANGS, prefix_choices, t  # noqa: E402
-from ui.sessions import CAPACITY, forget_idle_sessions  # noqa: E402
+from ui import sessions  # noqa: E402
 
 MAX_UPLOAD = "50mb"
 
@@ -38,7 +38,7 @@ def sweep_abandoned(every_s: float = 600.0) -> None:
     """Forever: remove session folders and gradio session state of clients that are gone."""
     while True:
         sweep_sessions(SESSIONS)
-        forget_idle_sessions(demo)
+        sessions.forget_idle_sessions(demo)
         time.sleep(every_s)
 
 
@@ -86,6 +86,7 @@ def build(lang: str = "ru") -> gr.Blocks:
 
         demo.load(on_load, [lang_radio], [status, sim["adapter"]], **PRIVATE)
         demo.unload(end_session)
+        sessions.watch(demo)
         similarity.bind(sim, lang_radio, status)
         training.bind(train, lang_radio, status, sim, tabs)
         explorer.bind(exp, lang_radio, tab_exp)
@@ -107,5 +108,5 @@ if __name__ == "__main__":
         max_file_size=MAX_UPLOAD,
         allowed_paths=[],
         show_error=True,
-        state_session_capacity=CAPACITY,
+        state_session_capacity=sessions.CAPACITY,
     )

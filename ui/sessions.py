@@ -6,20 +6,44 @@ of 200 titles keeps ~5 MB of Python floats, a list heatmap its figure) — and r
 when 10,000 newer sessions exist. A closed browser tab is only marked closed, and API clients
 (gradio_client, scripts, the classroom) never close at all. Measured with
 ``python -m tests.load.soak --fresh-every 1``: every new client session left ~0.4 MB and more
-behind for good. Here, sessions whose last event is older than a TTL are dropped (closed ones
-after gradio's own hour of grace), and the capacity is lowered to a bound that fits a 16 GB
-Space. A session that comes back after that starts from the page's defaults, exactly as after
-gradio's own capacity eviction.
+behind for good. Here, sessions whose last event is older than an hour are dropped: closed
+tabs after gradio's own hour of grace, API sessions (no page open) after an hour without a
+call; open pages are kept. The capacity is lowered to a bound that fits a 16 GB Space. An
+API session that comes back later starts from the defaults, as after gradio's own eviction.
 """
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import gradio as gr
 
 CAPACITY = 1000  # sessions whose state is kept at most (gradio's default: 10,000)
 CLOSED_TTL_S = 3600.0  # a closed tab may reopen within gradio's hour of grace
-IDLE_TTL_S = 6 * 3600.0  # no event for this long: an API client that never closes
+IDLE_TTL_S = 3600.0  # an API session (no page open) with no event for this long is gone
+
+_open_pages: set[str] = set()  # sessions whose browser page is open (load seen, unload not)
+_pages_lock = threading.Lock()
+
+
+def _opened(request: gr.Request) -> None:
+    with _pages_lock:
+        _open_pages.add(str(request.session_hash))
+
+
+def _closed(request: gr.Request) -> None:
+    with _pages_lock:
+        _open_pages.discard(str(request.session_hash))
+
+
+def watch(demo: gr.Blocks) -> None:
+    """Note which sessions are open browser pages (call inside ``with demo:``).
+
+    An open page keeps its state however long it idles: its components' updated choices
+    (the adapter list) live there, and a page that lost them would refuse its own dropdown.
+    """
+    demo.load(_opened, None, None, api_visibility="private", queue=False)
+    demo.unload(_closed)
 
 
 def forget_idle_sessions(demo: gr.Blocks, closed_ttl_s: float = CLOSED_TTL_S,
@@ -31,6 +55,8 @@ def forget_idle_sessions(demo: gr.Blocks, closed_ttl_s: float = CLOSED_TTL_S,
     now = now or dt.datetime.now()
 
     def expired(session: str) -> bool:
+        if session in _open_pages:
+            return False
         state, last = holder.session_data.get(session), holder.time_last_used.get(session)
         ttl = closed_ttl_s if state is not None and state.is_closed else idle_ttl_s
         return last is None or (now - last).total_seconds() >= ttl
