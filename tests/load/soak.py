@@ -194,6 +194,8 @@ def run(url: str, pid: int | None, minutes: float, sessions: int, max_calls: int
         "rss_end_mb": round(rss[-1], 1) if rss else None,
         "rss_peak_mb": round(max(rss), 1) if rss else None,
         "slope_mb_per_1000_calls": None if slope is None else round(slope, 2),
+        "slopes_by_warmup": {w: None if (v := slope_per_1000(samples, w)) is None else round(v, 2)
+                             for w in (250, 500, 1000, 2000)},
         "target_mb_per_1000_calls": 5.0,
         "samples": [(round(s, 1), c, round(r, 1)) for s, c, r in samples[:: max(1, len(samples) // 40)]],
         "cores": os.cpu_count(), "load1": round(os.getloadavg()[0], 2),
