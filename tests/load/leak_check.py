@@ -22,6 +22,7 @@ import os
 import sys
 import tempfile
 import threading
+import traceback
 import tracemalloc
 from pathlib import Path
 
@@ -74,11 +75,20 @@ def run(calls: int, sessions: int, warmup: int) -> dict:
     clients = [Client(url, verbose=False, httpx_kwargs=slow) for _ in range(2)]
 
     def mix(n: int, offset: int) -> None:
+        errors: list[BaseException] = []
+
         def one(c: Client, start: int) -> None:
+            try:
+                calls_of(c, start)
+            except BaseException as exc:  # a failed call must fail the check, not vanish
+                errors.append(exc)
+
+        def calls_of(c: Client, start: int) -> None:
             for k in range(n // len(clients)):
                 i = start + k
                 if k % 10 == 9:
-                    c.predict("\n".join(titles[i:i + 50]), "query: ", 1.0, api_name="/embed")
+                    batch = [titles[(i + m) % len(titles)] for m in range(50)]
+                    c.predict("\n".join(batch), "query: ", 1.0, api_name="/embed")
                 else:
                     c.predict(titles[i % len(titles)], titles[(7 * i) % len(titles)], "query: ", 1.0,
                               api_name="/score_pair")
@@ -87,6 +97,8 @@ def run(calls: int, sessions: int, warmup: int) -> dict:
             t.start()
         for t in threads:
             t.join()
+        if errors:
+            raise RuntimeError(f"{len(errors)} session(s) failed") from errors[0]
 
     def new_sessions() -> None:
         for j in range(sessions):
@@ -97,7 +109,7 @@ def run(calls: int, sessions: int, warmup: int) -> dict:
     tracemalloc.start(25)
     mix(warmup, 0)
     new_sessions()  # the first sessions warm gradio's own caches
-    per_call, b1, a1 = _measure(lambda: mix(calls, 50_000))
+    per_call, b1, a1 = _measure(lambda: mix(calls, 5_000))
     per_session, b2, a2 = _measure(new_sessions)
     done = calls // len(clients) * len(clients)
     return {"check": "leak", "calls": done, "sessions": sessions, "warmup_calls": warmup,
@@ -115,8 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=150, help="calls first (fills gradio's bounded records)")
     opts = ap.parse_args(argv)
-    print(json.dumps(run(opts.calls, opts.sessions, opts.warmup)), flush=True)
-    os._exit(0)  # the launched server threads would keep the interpreter alive
+    code = 0
+    try:
+        print(json.dumps(run(opts.calls, opts.sessions, opts.warmup)), flush=True)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # the launched server threads would keep the interpreter alive
 
 
 if __name__ == "__main__":
