@@ -37,3 +37,38 @@ def test_no_python_growth_per_call(leak_report: dict) -> None:
 
 def test_sessions_of_gone_clients_are_released(leak_report: dict) -> None:
     assert leak_report["kb_per_session"] <= KB_PER_SESSION, leak_report["top_sessions"]
+
+
+def test_malloc_settings_from_env() -> None:
+    from comparison.allocator import MallocSettings, settings_from_env
+
+    assert settings_from_env("off") is None
+    assert settings_from_env("") == MallocSettings()
+    assert settings_from_env("arena_max=0,trim_every_s=0") == MallocSettings(arena_max=0, trim_every_s=0.0)
+    with pytest.raises(ValueError, match="unknown setting 'arenas'"):
+        settings_from_env("arenas=2")
+    with pytest.raises(ValueError, match="arena_max"):
+        settings_from_env("arena_max=-1")
+
+
+def test_idle_api_sessions_go_open_pages_stay() -> None:
+    import datetime as dt
+    import threading
+    from types import SimpleNamespace
+
+    from ui import sessions
+
+    now = dt.datetime(2026, 12, 5, 12, 0)
+    old = now - dt.timedelta(hours=2)
+    state = lambda closed: SimpleNamespace(is_closed=closed)  # noqa: E731
+    holder = SimpleNamespace(
+        session_data={"api": state(False), "page": state(False), "closed": state(True), "fresh": state(False)},
+        time_last_used={"api": old, "page": old, "closed": old, "fresh": now},
+        lock=threading.Lock(), delete_state=lambda session: None)
+    sessions._open_pages.add("page")
+    try:
+        dropped = sessions.forget_idle_sessions(SimpleNamespace(state_holder=holder), now=now)
+    finally:
+        sessions._open_pages.discard("page")
+    assert dropped == 2
+    assert set(holder.session_data) == {"page", "fresh"}
