@@ -20,6 +20,7 @@ import threading
 import time
 from pathlib import Path
 
+from tests.load.score_pair_load import stop_app
 from tests.load.soak import ROOT, start_app, tree_rss_mb
 
 LIMIT_MB = 6 * 1024
@@ -101,11 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(2)
     finally:
         sampler.stop.set()
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except Exception:
-            proc.kill()
+        stop_app(proc)
     result = {"benchmark": "peak_rss_all_tabs", "peak_mb": round(sampler.peak, 1), "limit_mb": LIMIT_MB,
               "within_limit": sampler.peak <= LIMIT_MB,
               "phase_peaks_mb": {k: round(v, 1) for k, v in sampler.phase_peaks.items()},

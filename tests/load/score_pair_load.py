@@ -54,6 +54,17 @@ def start_app() -> tuple[subprocess.Popen, str, Path]:
     return proc, url, log
 
 
+def stop_app(proc: subprocess.Popen | None) -> None:
+    """Terminate an app this module started (kill it if it does not stop within 15 s)."""
+    if proc is None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def small_corpus() -> Path:
     lines = (ROOT / "examples" / "products_corpus.txt").read_text(encoding="utf-8").splitlines()[:64]
     path = Path(tempfile.mkdtemp(prefix="lora-lens-load-")) / "load_corpus.txt"
@@ -126,12 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         summary = run(url, opts.train_steps)
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_app(proc)
     print(f"{CALLS} concurrent /score_pair calls while training: p50 {summary['p50_s']} s, "
           f"p95 {summary['p95_s']} s, max {summary['max_s']} s, errors {summary['errors']}; "
           f"training {summary['train_status']} ({summary['train_steps']} steps, "

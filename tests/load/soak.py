@@ -35,7 +35,7 @@ import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
-from tests.load.score_pair_load import ROOT, _check_loopback  # noqa: E402
+from tests.load.score_pair_load import ROOT, _check_loopback, stop_app  # noqa: E402
 
 EMBED_TITLES = 50
 
@@ -229,12 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         summary = run(url, pid, opts.minutes, opts.sessions, opts.max_calls, opts.warmup,
                       opts.every, opts.explore_every, opts.trace, opts.fresh_every)
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_app(proc)
     summary["app_env"] = opts.env
     print(f"{summary['calls']} calls in {summary['minutes']} min from {opts.sessions} sessions, "
           f"{summary['errors']} errors; RSS {summary['rss_start_mb']} → {summary['rss_end_mb']} MB "
