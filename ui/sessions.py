@@ -69,4 +69,6 @@ def forget_idle_sessions(demo: gr.Blocks, closed_ttl_s: float = CLOSED_TTL_S,
                 continue
             dropped += holder.session_data.pop(session, None) is not None
             holder.time_last_used.pop(session, None)
+    with _pages_lock:  # pages gradio itself evicted (capacity) are no longer ours to keep
+        _open_pages.intersection_update(holder.session_data)
     return dropped
