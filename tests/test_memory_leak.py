@@ -2,9 +2,9 @@
 
 The numbers come from tests/load/leak_check.py: Python memory the server side still holds
 after N calls past a warm-up, and after new sessions once the idle-session sweep ran.
-Measured on this app (2026-12-05): ~0.0x KB per call, a few KB per session; gradio's own
-per-session state (~370 KB, never released without ui/sessions.py) and a per-call record
-(~0.35 KB per call until 10,000 calls) both break the bounds below.
+Measured here before the fixes (tracemalloc, in-process, tiny models): gradio kept ~370 KB
+per new API session for good (its SessionState: a config copy plus the last outputs), and
+~0.35 KB per call in its record of recent events (bounded only at 10,000 events).
 """
 from __future__ import annotations
 
