@@ -10,6 +10,13 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# gradio's queue keeps a record of the last N events for its monitoring page (none here);
+# its default of 10,000 grows the heap per call for hours (tests/load/soak.py).
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "500")
+
+from comparison.allocator import tune_malloc  # noqa: E402
+
+MALLOC = tune_malloc()  # before torch / gradio start threads (why: comparison/allocator.py)
 
 from comparison.hub import prepare_environment  # noqa: E402
 
@@ -26,14 +33,16 @@ from ui import catalog, explorer, explorer_eval, similarity, training  # noqa: E
 from ui.common import (PRIVATE, SESSIONS, Labels, encoder, encoders, explorers,  # noqa: E402
                        session_of, status_md)
 from ui.locales import LANGS, prefix_choices, t  # noqa: E402
+from ui import sessions  # noqa: E402
 
 MAX_UPLOAD = "50mb"
 
 
-def sweep_abandoned(every_s: float = 3600.0) -> None:
-    """Forever, hourly: remove session folders of clients that never closed (API users)."""
+def sweep_abandoned(every_s: float = 600.0) -> None:
+    """Forever: remove session folders and gradio session state of clients that are gone."""
     while True:
         sweep_sessions(SESSIONS)
+        sessions.forget_idle_sessions(demo)
         time.sleep(every_s)
 
 
@@ -82,6 +91,7 @@ def build(lang: str = "ru") -> gr.Blocks:
 
         demo.load(on_load, [lang_radio], [status, sim["adapter"]], **PRIVATE)
         demo.unload(end_session)
+        sessions.watch(demo)
         similarity.bind(sim, lang_radio, status)
         training.bind(train, lang_radio, status, sim, tabs)
         catalog.bind_training(sim["catalog"], train, lang_radio)
@@ -104,4 +114,5 @@ if __name__ == "__main__":
         max_file_size=MAX_UPLOAD,
         allowed_paths=[],
         show_error=True,
+        state_session_capacity=sessions.CAPACITY,
     )

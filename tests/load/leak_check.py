@@ -1,0 +1,147 @@
+"""CI-sized leak check: Python memory the app keeps per call and per new session.
+
+Why: the soak (tests/load/soak.py) needs real models and ten minutes; this runs the real
+app.py Blocks in-process with the tiny local models, makes calls through gradio_client after
+a warm-up, and measures with tracemalloc what the server side still holds afterwards:
+- per call: ``--calls`` calls of the soak's mix (9 × /score_pair, 1 × /embed) from 2
+  sessions; a cache or per-event record that grows with every call shows up here;
+- per session: ``--sessions`` new client sessions of one call each, then the app's sweep of
+  idle gradio sessions (ui/sessions.py) with a zero TTL; gradio's ~0.4 MB per session that
+  is never given back shows up here.
+Allocations of the clients themselves (gradio_client, httpx) are left out. The JSON line
+last holds KB per call and per session; tests/test_memory_leak.py bounds them.
+
+    python -m tests.load.leak_check --calls 200 --sessions 20
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+import tempfile
+import threading
+import traceback
+import tracemalloc
+from pathlib import Path
+
+CLIENT_SIDE = ("*gradio_client*", "*httpx*", "*httpcore*", "*tracemalloc*", "*leak_check*")
+
+
+def _server_bytes(snapshot: tracemalloc.Snapshot) -> int:
+    """Bytes traced outside the clients' own code (any frame in the client stack excludes)."""
+    snap = snapshot.filter_traces([tracemalloc.Filter(False, p, all_frames=True) for p in CLIENT_SIDE])
+    return sum(s.size for s in snap.statistics("filename"))
+
+
+def _measure(run) -> tuple[int, tracemalloc.Snapshot, tracemalloc.Snapshot]:
+    gc.collect()
+    before = tracemalloc.take_snapshot()
+    run()
+    gc.collect()
+    after = tracemalloc.take_snapshot()
+    return _server_bytes(after) - _server_bytes(before), before, after
+
+
+def _top(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, n: int = 5) -> list[str]:
+    keep = [tracemalloc.Filter(False, p, all_frames=True) for p in CLIENT_SIDE]
+    stats = after.filter_traces(keep).compare_to(before.filter_traces(keep), "lineno")[:n]
+    return [f"{s.size_diff / 1024:+.1f} KB {s.traceback[0].filename.split('site-packages/')[-1]}:"
+            f"{s.traceback[0].lineno}" for s in stats]
+
+
+def run(calls: int, sessions: int, warmup: int) -> dict:
+    from tests.lora_helpers import make_adapter
+    from tests.tiny_models import tiny_encoder_dir
+
+    tmp = Path(tempfile.mkdtemp(prefix="lora-lens-leak-"))
+    base = tiny_encoder_dir(tmp / "encoder")
+    os.environ.update(LORA_LENS_BASE=str(base), LORA_LENS_ADAPTER=str(make_adapter(base, tmp / "adapter")),
+                      LORA_LENS_CACHE=str(tmp / "cache"))
+    # gradio's record of recent events is bounded (app.py: 500); a smaller bound here lets a
+    # short warm-up fill it, so what still grows after it is a leak, not that record filling.
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "100")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    import app  # noqa: PLC0415 - the app is built with the environment above
+    from gradio_client import Client
+    from ui import sessions
+    from ui.sessions import forget_idle_sessions
+
+    _, url, _ = app.demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True,
+                                state_session_capacity=app.sessions.CAPACITY)
+    titles = [t for t in (Path(app.__file__).parent / "examples" / "products_corpus.txt").read_text(
+        encoding="utf-8").splitlines() if t.strip()]
+    slow = {"timeout": 300}  # a loaded CI machine must not turn into a false failure
+    clients = [Client(url, verbose=False, httpx_kwargs=slow) for _ in range(2)]
+
+    def mix(n: int, offset: int) -> None:
+        errors: list[BaseException] = []
+
+        def one(c: Client, start: int) -> None:
+            try:
+                calls_of(c, start)
+            except BaseException as exc:  # a failed call must fail the check, not vanish
+                errors.append(exc)
+
+        def calls_of(c: Client, start: int) -> None:
+            for k in range(n // len(clients)):
+                i = start + k
+                if k % 10 == 9:
+                    batch = [titles[(i + m) % len(titles)] for m in range(50)]
+                    c.predict("\n".join(batch), "query: ", 1.0, api_name="/embed")
+                else:
+                    c.predict(titles[i % len(titles)], titles[(7 * i) % len(titles)], "query: ", 1.0,
+                              api_name="/score_pair")
+        threads = [threading.Thread(target=one, args=(c, offset + 1000 * j)) for j, c in enumerate(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise RuntimeError(f"{len(errors)} session(s) failed") from errors[0]
+
+    def new_sessions() -> None:
+        for j in range(sessions):
+            Client(url, verbose=False, httpx_kwargs=slow).predict(titles[j], titles[j + 1], "query: ", 1.0,
+                                               api_name="/score_pair")
+        forget_idle_sessions(app.demo, closed_ttl_s=0, idle_ttl_s=0)
+
+    # The two long-lived clients stand for open pages: the zero-TTL sweep below must only
+    # drop the one-call sessions, or their recreated state would count as per-call growth.
+    for c in clients:
+        sessions._open_pages.add(str(c.session_hash))
+    tracemalloc.start(25)
+    mix(warmup, 0)
+    new_sessions()  # the first sessions warm gradio's own caches
+    per_call, b1, a1 = _measure(lambda: mix(calls, 5_000))
+    per_session, b2, a2 = _measure(new_sessions)
+    done = calls // len(clients) * len(clients)
+    return {"check": "leak", "calls": done, "sessions": sessions, "warmup_calls": warmup,
+            "kb_per_call": round(per_call / 1024 / done, 3),
+            "kb_per_session": round(per_session / 1024 / sessions, 2),
+            "gradio_sessions_held": len(app.demo.state_holder.session_data),
+            "top_calls": _top(b1, a1), "top_sessions": _top(b2, a2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--calls", type=int, default=200)
+    ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=150, help="calls first (fills gradio's bounded records)")
+    opts = ap.parse_args(argv)
+    code = 0
+    try:
+        print(json.dumps(run(opts.calls, opts.sessions, opts.warmup)), flush=True)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # the launched server threads would keep the interpreter alive
+
+
+if __name__ == "__main__":
+    main()
