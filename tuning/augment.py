@@ -47,7 +47,8 @@ def _units(text: str, rng: random.Random) -> str:
         new = new.upper() if rng.random() < 0.5 and new.isascii() else new
         if not new.isascii() and rng.random() < 0.5:
             new = new.upper()
-        return num + rng.choice(["", " "]) + new
+        attached = len(new) == 1 and new.isascii()  # "12V", never "12 V": "48 M" is a size
+        return num + ("" if attached else rng.choice(["", " "])) + new
     return _NUM_UNIT.sub(swap, text)
 
 
