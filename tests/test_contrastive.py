@@ -110,7 +110,10 @@ def test_plan_says_steps_and_time_before_the_start() -> None:
     from tuning.plan import plan_run
 
     small, large = plan_run(TrainConfig(use_4bit=False), 200), plan_run(TrainConfig(use_4bit=False), 3360)
-    assert small.steps >= 210 and large.steps >= 210 and not small.capped_by_budget
+    auto = TrainConfig().auto_steps
+    assert small.steps == auto and large.steps == auto and not small.capped_by_budget
+    assert large.seconds <= 120  # the default run on the example corpus fits a visitor's wait
+    assert plan_run(TrainConfig(), 100_000).steps == auto  # part of a pass, not hours
     assert plan_run(TrainConfig(epochs=1), 1000).steps == 32
     assert plan_run(TrainConfig(epochs=1), 100_000).steps == 625  # trains on a 20,000-title pool
     assert plan_run(TrainConfig(epochs=1, objective="tsdae"), 100_000).steps == 3125
