@@ -68,7 +68,7 @@ class TrainConfig:
     hard_negatives: bool = _f(True, "Contrastive: add each title's mined hard negative (the nearest "
                                     "title whose numbers or model words differ).")
     template_negatives: float = _f(
-        0.5, "Contrastive: share of hard negatives made from the title itself, with exactly one "
+        1.0, "Contrastive: share of hard negatives made from the title itself, with exactly one "
              "attribute changed (an amount, a model-code digit or letter, a variant word: "
              "tuning/variants.py); the rest are mined corpus neighbours. 0 = mined only.", ge=0, le=1)
     negatives_as_rows: bool = _f(True, "Contrastive: put each title's hard negative in the batch as a "
