@@ -146,3 +146,19 @@ def test_length_grouped_epochs_cover_every_title_once_with_less_padding(tiny_enc
     assert sorted(g) == sorted(p) == list(range(256))
     assert padded(g) < 0.8 * padded(p)
     assert g != grouped.epoch_order(random.Random(2), 8)  # still a fresh random order per epoch
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_template_negatives_ride_as_rows_without_an_anchor(share: float, tiny_encoder: Path) -> None:
+    cfg = _cfg(template_negatives=share)
+    obj = build_objective(cfg, load_for_training(tiny_encoder, cfg), TEXTS)
+    rows = obj._paired(list(range(8)), random.Random(0))
+    made = [r for r in rows if isinstance(r, str)]
+    inputs = obj.inputs(list(range(8)), random.Random(0))
+    assert len(rows) == 8 and inputs["input_ids"].shape[0] == 16
+    if share == 0.0:
+        assert not made and "anchored" not in inputs
+    else:  # every title of the first half gets its own one-attribute variant as a row
+        assert len(made) == 4 and all(m not in TEXTS for m in made)
+        assert inputs["anchored"].tolist() == [True] * 4 + [False] * 4
+        assert float(obj.module(**inputs)) > 0
