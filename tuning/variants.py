@@ -140,9 +140,11 @@ def _scaled(written: str) -> list[str]:
 
 
 def _digit_moves(written: str) -> list[str]:
-    """The number with its last non-zero digit moved by one (0 → 1 for a zero)."""
+    """The number with its last non-zero digit moved by one (0 → 1 for a zero); a decimal
+    moves its last digit ("1.7" → "1.6" / "1.8")."""
     if "," in written or "." in written:
-        return []
+        head, last = written[:-1], int(written[-1])
+        return [head + str(d) for d in (last - 1, last + 1) if 0 < d <= 9]
     digits = written.rstrip("0")
     zeros = len(written) - len(digits)
     if not digits:
