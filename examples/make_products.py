@@ -204,6 +204,14 @@ PAIRS = [  # seed 000's three pairs first, in its order; then look-alikes and pa
     ("Корм сухой для собак Royal Canin 3 кг", "Корм сухой для кошек Royal Canin 3 кг", "no"),
     ("Шины зимние Nokian Hakkapeliitta 10 205/55 R16", "Шины летние Nokian Hakka Green 3 205/55 R16", "no"),
     ("Книга Булгаков «Мастер и Маргарита»", "Мастер и Маргарита | Михаил Булгаков, твердый переплет", "yes"),
+    # One seller's template, one attribute changed (issue #18): another product; and one
+    # amount in two units: the same product.
+    ("Масло моторное Shell Helix HX8 5W-30 синтетическое 4 л",
+     "Масло моторное Shell Helix HX8 5W-40 синтетическое 4 л", "no"),
+    ("Лампа светодиодная Gauss 9 Вт E27 4100K", "Лампа светодиодная Gauss 9 Вт E14 4100K", "no"),
+    ("Влажный корм для кошек Whiskas с курицей в желе 85 г",
+     "Влажный корм для кошек Whiskas с говядиной в желе 85 г", "no"),
+    ("Средство для мытья посуды Fairy Апельсин 500 мл", "Фейри апельсин 0,5 л жидкость для посуды", "yes"),
 ]
 
 LIST_DEMO = {

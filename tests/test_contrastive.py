@@ -89,7 +89,9 @@ def test_anchor_term_is_the_weighted_drift_from_the_base(rows: bool, tiny_encode
         anchored = float(module(**inputs))
         columns = module.encode(inputs["input_ids"], inputs["attention_mask"]).chunk(module.columns)
         third = columns[0] if rows else columns[2]  # the clean titles: view a, or the negatives
-    drift = float((1 - torch.nn.functional.cosine_similarity(third, inputs["base_rows"])).mean())
+    weight = inputs.get("anchored", torch.ones(len(third))).float()  # made-up variants: no base
+    per_row = 1 - torch.nn.functional.cosine_similarity(third, inputs["base_rows"])
+    drift = float((per_row * weight).sum() / weight.sum())
     assert anchored == pytest.approx(plain + 3.0 * drift, abs=1e-5)
     assert drift < 1e-4  # untrained LoRA: the base vectors of the mined titles are exact
 
@@ -108,7 +110,10 @@ def test_plan_says_steps_and_time_before_the_start() -> None:
     from tuning.plan import plan_run
 
     small, large = plan_run(TrainConfig(use_4bit=False), 200), plan_run(TrainConfig(use_4bit=False), 3360)
-    assert small.steps >= 210 and large.steps >= 210 and not small.capped_by_budget
+    auto = TrainConfig().auto_steps
+    assert small.steps == auto and large.steps == auto and not small.capped_by_budget
+    assert large.seconds <= 120  # the default run on the example corpus fits a visitor's wait
+    assert plan_run(TrainConfig(), 100_000).steps == auto  # part of a pass, not hours
     assert plan_run(TrainConfig(epochs=1), 1000).steps == 32
     assert plan_run(TrainConfig(epochs=1), 100_000).steps == 625  # trains on a 20,000-title pool
     assert plan_run(TrainConfig(epochs=1, objective="tsdae"), 100_000).steps == 3125
@@ -141,3 +146,20 @@ def test_length_grouped_epochs_cover_every_title_once_with_less_padding(tiny_enc
     assert sorted(g) == sorted(p) == list(range(256))
     assert padded(g) < 0.8 * padded(p)
     assert g != grouped.epoch_order(random.Random(2), 8)  # still a fresh random order per epoch
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_template_negatives_ride_as_rows_without_an_anchor(share: float, tiny_encoder: Path) -> None:
+    cfg = _cfg(template_negatives=share)
+    obj = build_objective(cfg, load_for_training(tiny_encoder, cfg), TEXTS)
+    batch = [0, 1, 6, 7, 2, 3, 4, 5]  # the first half all have numbers, so a variant exists
+    rows = obj._paired(batch, random.Random(0))
+    made = [r for r in rows if isinstance(r, str)]
+    inputs = obj.inputs(batch, random.Random(0))
+    assert len(rows) == 8 and inputs["input_ids"].shape[0] == 16
+    if share == 0.0:
+        assert not made and "anchored" not in inputs
+    else:  # every title of the first half gets its own one-attribute variant as a row
+        assert len(made) == 4 and all(m not in TEXTS for m in made)
+        assert inputs["anchored"].tolist() == [True] * 4 + [False] * 4
+        assert float(obj.module(**inputs)) > 0

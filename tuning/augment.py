@@ -13,6 +13,7 @@ whole example corpus.
 - script: Latin brand/model words written in Cyrillic and Cyrillic ones in Latin
   (transliteration by the `cyrtranslit` package);
 - numbers and units: "128 ГБ" / "128ГБ" / "128 гб" / "128GB", "1,7 л" / "1.7 л",
+  one amount in another unit ("500 мл" / "0,5 л", "2 м" / "200 см": `tuning.quantity`),
   "4/128" / "4+128", "Watch6" / "Watch 6", hyphens in model codes ("WH-CH720N" / "WHCH720N");
 - case: lower-case, upper-case brand;
 - typos: one swapped, dropped or doubled letter in a long non-identity Cyrillic word.
@@ -24,6 +25,7 @@ import re
 from collections.abc import Callable
 
 from tuning.identity import (CYRILLIC, LATIN, NON_IDENTITY, UNITS, to_cyrillic, to_latin)
+from tuning.quantity import CONVERTIBLE, SPELLINGS, amounts, convert
 
 _UNIT_ALTS = {u: row for row in UNITS for u in row if len(u) > 1 or u in ("л", "г", "м")}
 _NUM_UNIT = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s?([A-Za-zА-Яа-яЁё]{1,5})(?![\w])")
@@ -45,8 +47,41 @@ def _units(text: str, rng: random.Random) -> str:
         new = new.upper() if rng.random() < 0.5 and new.isascii() else new
         if not new.isascii() and rng.random() < 0.5:
             new = new.upper()
-        return num + rng.choice(["", " "]) + new
+        attached = len(new) == 1 and new.isascii()  # "12V", never "12 V": "48 M" is a size
+        return num + ("" if attached else rng.choice(["", " "])) + new
     return _NUM_UNIT.sub(swap, text)
+
+
+_FIRST_SPELLING = dict(SPELLINGS)
+
+
+def _convert(text: str, rng: random.Random) -> str:
+    """One amount written in another unit of its family: '500 мл' → '0,5 л', '1 кг' → '1000 г'.
+
+    Only amounts written alone with a unit of more than one Latin letter (a lone 'L' or 'M'
+    after a number is as often a clothing size), and only when the converted number is short
+    (0.1 ≤ value < 10000, at most 3 decimals), as a seller would write it.
+    """
+    sites = []
+    for a in amounts(text):
+        family = next((f for f in CONVERTIBLE if a.unit in f), None)
+        m = _AMOUNT_UNIT.match(text, a.end)
+        if family is None or m is None or (len(m.group(1)) == 1 and m.group(1).isascii()):
+            continue
+        if a.start and text[a.start - 1] in "/+-–—" or text[m.end():m.end() + 1] in ("/", "+", "-"):
+            continue
+        for to in family:
+            value = round(convert(float(a.raw), a.unit, to), 3)
+            if to != a.unit and 0.1 <= value < 10000 and abs(value - convert(float(a.raw), a.unit, to)) < 1e-9:
+                sites.append((a.start, m.end(), value, to))
+    if not sites:
+        return text
+    start, end, value, to = rng.choice(sites)
+    number = f"{value:g}".replace(".", rng.choice([",", "."]))
+    return text[:start] + number + rng.choice([" ", ""]) + _FIRST_SPELLING[to][0] + text[end:]
+
+
+_AMOUNT_UNIT = re.compile(r"\s?([^\W\d_]+)")
 
 
 def _pairs(text: str, rng: random.Random) -> str:
@@ -158,11 +193,14 @@ def _typo(text: str, rng: random.Random) -> str:
 
 
 RULES: dict[str, tuple[Callable[[str, random.Random], str], float]] = {
-    "reorder": (_reorder, 0.5), "drop": (_drop, 0.5), "transliterate": (_transliterate, 0.4),
-    "units": (_units, 0.6), "pairs": (_pairs, 0.5), "decimal": (_decimal, 0.5),
-    "split_codes": (_split_codes, 0.4), "case": (_case, 0.3), "typo": (_typo, 0.15),
+    "reorder": (_reorder, 0.5), "drop": (_drop, 0.5), "typo": (_typo, 0.15),
+    "transliterate": (_transliterate, 0.4), "convert": (_convert, 0.3), "units": (_units, 0.6),
+    "pairs": (_pairs, 0.5), "decimal": (_decimal, 0.5), "split_codes": (_split_codes, 0.4),
+    "case": (_case, 0.3),
 }
-"""Rule name → (function, probability of applying it to one view)."""
+"""Rule name → (function, probability of applying it to one view), applied in this order: the
+typo comes before transliteration and lower-casing, so it never hits a brand just written in
+Cyrillic ("Jeans" → "жеанс" → "женас" would no longer match "Jeans")."""
 
 
 def augment(text: str, rng: random.Random) -> str:

@@ -2,6 +2,12 @@
 
     python -m tuning.bench [--base DIR] [--steps 6] [--skip-e2e]
     python -m tuning.bench --worker e2e            # only the 1,000-title wall time
+    python -m tuning.bench --only-default-run      # the default run vs the defaults before
+
+`default_run_s`: the Training tab's default run (`TrainConfig()`) on the whole example
+corpus, wall time incl. loading and mining (target ≤ 120 s on 2 cores, issue #15), next to
+`before_run_s` with the defaults before (`TODAY_DEFAULTS`), and both runs' metrics on both dev
+sets.
 
 Baseline: the stock `DenoisingAutoEncoderLoss` step, measured in the same run. Also
 reported: our TSDAE / contrastive / both, plain and 4-bit, and `e2e_1000_s` (train 1,000
@@ -129,6 +135,50 @@ def _e2e(base: str, baseline: bool = False) -> dict:
             "mode": res.mode_label, "peak_rss_mb": _peak_rss_mb()}
 
 
+TODAY_DEFAULTS = {"auto_steps": 210, "template_negatives": 0.0}
+"""The named baseline of `default_run_s`: the defaults before issue #15/#18 (210 steps = 2 passes
+over the example corpus, mined negatives only), timed in the same bench."""
+DEV_SETS = (DEV, ROOT / "examples" / "dev_variants.csv")
+DEFAULT_RUN_TARGET_S = 120
+
+
+def _default_run(base: str, baseline: bool = False) -> dict:
+    """The Training tab's default run on the whole example corpus: wall time from the start
+    (model loading, mining, training, saving), then both dev sets scored (not timed)."""
+    import tempfile
+
+    from tuning.config import TrainConfig
+    from tuning.evaluate import evaluate
+    from tuning.plan import plan_run
+    from tuning.train import train
+
+    cfg = TrainConfig(**(TODAY_DEFAULTS if baseline else {}))
+    titles = _titles(10**9)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        res = train(cfg, titles, base, Path(tmp) / "a")
+        wall = time.perf_counter() - start
+        dev = {d.name: evaluate(base, Path(tmp) / "a", d).round(4).to_dict(orient="index")
+               for d in DEV_SETS}
+    return {"kind": "default-run", "wall_s": wall, "steps": res.steps,
+            "planned_s": round(plan_run(cfg, len(titles)).seconds, 1), "dev": dev,
+            "load_avg_1m": round(os.getloadavg()[0], 2)}
+
+
+def default_run_report(base: str) -> dict:
+    """Today's defaults vs the defaults before, one after another (never at once)."""
+    new = _run(["--worker", "default-run", "--base", base])
+    old = _run(["--worker", "default-run-before", "--base", base])
+    return {"default_run_s": round(new["wall_s"], 1), "default_run_steps": new["steps"],
+            "default_run_planned_s": new["planned_s"], "default_run_target_s": DEFAULT_RUN_TARGET_S,
+            "default_run_within_target": new["wall_s"] <= DEFAULT_RUN_TARGET_S,
+            "default_run_load_avg_1m": new["load_avg_1m"], "default_run_dev": new["dev"],
+            "before_defaults": TODAY_DEFAULTS, "before_run_s": round(old["wall_s"], 1),
+            "before_run_steps": old["steps"], "before_run_load_avg_1m": old["load_avg_1m"],
+            "before_run_dev": old["dev"],
+            "default_run_ratio_to_before": round(new["wall_s"] / old["wall_s"], 3)}
+
+
 def _run(args: list[str]) -> dict:
     out = subprocess.run([sys.executable, "-m", "tuning.bench", *args], capture_output=True,
                          text=True, cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"})
@@ -144,6 +194,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--base", default=None, help="base model folder (default: resolve_base())")
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument("--only-default-run", action="store_true",
+                        help="only the default run on the example corpus vs the defaults before")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.base is None:
@@ -152,9 +204,16 @@ def main(argv: list[str] | None = None) -> dict:
         args.base = resolve_base().path
     if args.worker:
         result = (_e2e(args.base, args.worker == "e2e-baseline") if args.worker.startswith("e2e")
+                  else _default_run(args.base, args.worker == "default-run-before")
+                  if args.worker.startswith("default-run")
                   else _worker(args.worker, args.base, args.steps))
-        print(json.dumps(result))
+        print(json.dumps(result, ensure_ascii=False))
         return result
+    if args.only_default_run:
+        report = {"cores": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2),
+                  **default_run_report(args.base)}
+        print(json.dumps(report, ensure_ascii=False))
+        return report
     common = ["--base", args.base, "--steps", str(args.steps)]
     kinds = ["stock", "tsdae", "tsdae@4bit", "contrastive", "contrastive@4bit", "tsdae+contrastive"]
     runs = {k: _run(["--worker", k, *common]) for k in kinds}
@@ -175,6 +234,7 @@ def main(argv: list[str] | None = None) -> dict:
                       e2e_target_s=60, e2e_within_target=e2e["e2e_1000_s"] <= 60,
                       e2e_baseline=E2E_BASELINE, e2e_baseline_1000_s=round(ref["e2e_1000_s"], 1),
                       e2e_ratio_to_baseline=round(e2e["e2e_1000_s"] / ref["e2e_1000_s"], 3))
+        report.update(default_run_report(args.base))
     if (SHIPPED / "adapter_config.json").is_file():
         from tuning.evaluate import evaluate
 

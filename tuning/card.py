@@ -43,8 +43,13 @@ def _objective_text(cfg: dict[str, Any]) -> str:
     """One paragraph on what the objective taught, for a reader of the card."""
     tsdae = (f"TSDAE: encode a text with {cfg['deletion_ratio']:.0%} of its words deleted and "
              "reconstruct the original from the sentence vector (the decoder is discarded).")
+    share = cfg.get("template_negatives", 0.0)
+    pushed = ("its nearest corpus neighbour whose numbers or model words differ" if not share else
+              f"a hard negative — {share:.0%} of the time the title itself with one attribute "
+              "changed (an amount, a model-code digit or letter, a variant word), else its nearest "
+              "corpus neighbour whose numbers or model words differ —")
     contrastive = ("Contrastive: two identity-keeping rewrites of a title are pulled together, "
-                   "and its nearest corpus neighbour whose numbers or model words differ is pushed "
+                   f"and {pushed} is pushed "
                    f"apart (InfoNCE, temperature {cfg.get('temperature', 0.05)}, anchor to the base "
                    f"{cfg.get('anchor_weight', 0.0)}).")
     return {"tsdae": tsdae, "contrastive": contrastive}.get(

@@ -8,7 +8,9 @@ that make another product. Both can be made without labels:
 - positives: two identity-keeping rewrites of one title (`tuning.augment`);
 - hard negatives: for each title, its nearest corpus neighbour under the *base* encoder
   whose identity tokens conflict (`tuning.identity.same_identity(...) is False`: 15 vs
-  15 Pro, 128 vs 256 ГБ, 1.7 vs 1.2 л), mined once before training;
+  15 Pro, 128 vs 256 ГБ, 1.7 vs 1.2 л), mined once before training, or (a share
+  `template_negatives` of the time, and wherever none was mined) the title itself with one
+  attribute changed (`tuning.variants`: same seller template, another product);
 - loss: sentence-transformers' `MultipleNegativesRankingLoss` (InfoNCE over in-batch
   positives + the hard negatives), fed our pooled embeddings through its
   `compute_loss_from_embeddings`, so the one-model PEFT design stays;
@@ -85,12 +87,14 @@ class ContrastiveLoss(nn.Module):
         return pool(hidden, attention_mask, self.pooling)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                base_rows: torch.Tensor) -> torch.Tensor:
+                base_rows: torch.Tensor, anchored: torch.Tensor | None = None) -> torch.Tensor:
         """`input_ids` stacks three columns of B rows: view a, view b, a clean corpus title.
 
         The third title is each row's mined hard negative (a random other title where none
         was found) and its base vector is `base_rows`: it is a negative when
         `use_negatives`, and the anchor term keeps its tuned vector near the base one.
+        `anchored` (0/1 per row) leaves rows out of the anchor: a negative made from a title
+        (`tuning.variants`) is not a corpus title and has no base vector.
         """
         emb = self.encode(input_ids, attention_mask)
         if self.columns == 2:
@@ -103,5 +107,10 @@ class ContrastiveLoss(nn.Module):
                                                           else [a, b], None)
         if self.anchor_weight > 0:
             drift = 1 - F.cosine_similarity(third, base_rows.to(third.dtype), dim=-1)
-            loss = loss + self.anchor_weight * drift.mean()
+            if anchored is None:
+                drift = drift.mean()
+            else:
+                weight = anchored.to(drift.dtype)
+                drift = (drift * weight).sum() / weight.sum().clamp(min=1.0)
+            loss = loss + self.anchor_weight * drift
         return loss

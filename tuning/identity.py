@@ -9,7 +9,8 @@ may rewrite or drop only non-identity words, and a mined hard negative must diff
 identity token (otherwise it may be the same product spelt differently, a false negative).
 
 The rules are generic and documented here, not learnt from our example catalog:
-- numbers: every digit run, decimal comma read as a dot ("1,7" == "1.7"); a standalone
+- numbers: every digit run, decimal comma read as a dot ("1,7" == "1.7"); with a unit, an
+  amount compared by magnitude (`tuning.quantity`: "500 мл" == "0,5 л"); a standalone
   4-digit year 1990–2039 is filler; "4/128" is two numbers;
 - model words: Latin-script tokens (hyphens dropped, lower-cased, letter/digit runs
   split: "Watch6" → "watch", "6"), minus units and the colour / filler lexicon below;
@@ -27,27 +28,24 @@ from functools import lru_cache
 
 import cyrtranslit
 
+from tuning.quantity import SPELLINGS, UNIT_OF, amounts, unmatched
+
 WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
-NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 LATIN = re.compile(r"[A-Za-z]")
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
-YEAR = re.compile(r"^(19[9]\d|20[0-3]\d)$")
 
-# Units as sellers write them, Latin and Cyrillic spellings of one unit on one line.
-UNITS: tuple[tuple[str, ...], ...] = (
-    ("гб", "gb"), ("тб", "tb"), ("мб", "mb"), ("мл", "ml"), ("л", "l"), ("кг", "kg"),
-    ("г", "гр", "g", "gr"), ("мм", "mm"), ("см", "cm"), ("м", "m"), ("вт", "w"), ("квт", "kw"),
-    ("мач", "mah"), ("гц", "hz"), ("в", "v"), ("дюйм", "дюйма", "дюймов", "inch", "in"),
-    ("шт", "pcs"), ("мп", "mp"),
-)
-UNIT_WORDS = frozenset(u for row in UNITS for u in row)
+# Units as sellers write them, Latin and Cyrillic spellings of one unit on one line (the short
+# spellings of `tuning.quantity.SPELLINGS`: what `tuning.augment` may respell a unit as).
+UNITS: tuple[tuple[str, ...], ...] = tuple(tuple(s for s in row if len(s) <= 4)
+                                           for _, row in SPELLINGS)
+UNIT_WORDS = frozenset(UNIT_OF)
 
 # Words that never make a different product (colours, seller filler), Russian + English.
 COLOURS = frozenset("""
 черный чёрный белый серый серебристый золотой синий голубой красный розовый зеленый
 зелёный желтый жёлтый фиолетовый оранжевый бежевый коричневый бирюзовый графитовый хаки
 black white grey gray silver gold blue red pink green yellow purple violet orange beige
-brown graphite navy
+brown graphite navy khaki
 """.split())
 FILLER = frozenset("""
 оригинал оригинальный новый новинка хит подарок гарантия официальный ростест доставка
@@ -68,16 +66,9 @@ def words(text: str) -> list[str]:
     return WORD.findall(text)
 
 
-def norm_number(raw: str) -> str:
-    """'1,7' → '1.7', '007' → '7', '2.0' → '2' (one spelling per value)."""
-    value = float(raw.replace(",", "."))
-    return str(int(value)) if value.is_integer() else f"{value:g}"
-
-
 def numbers(text: str) -> Counter[str]:
     """Multiset of the title's numbers (normalised), years excluded."""
-    found = (norm_number(m) for m in NUMBER.findall(text))
-    return Counter(n for n in found if not YEAR.match(n))
+    return Counter(a.raw for a in amounts(text))
 
 
 def to_latin(word: str) -> str:
@@ -156,16 +147,17 @@ def _unmatched(mine: set[str], other_text: str) -> set[str]:
 def same_identity(a: str, b: str) -> bool | None:
     """True: no identity conflict; False: a number or model word differs; None: unknown.
 
-    Numbers conflict only when neither multiset contains the other (one title omitting the
-    memory size is not evidence of another product). Model words conflict when both titles
+    Numbers are compared as amounts (`tuning.quantity`: 500 мл = 0,5 л) and conflict only
+    when each title has one the other lacks (one title omitting the memory size is not
+    evidence of another product). Model words conflict when both titles
     have one the other lacks, or when the one-sided word is a sibling modifier ("15" vs
     "15 Pro"); a one-sided brand or line name ("Vichy", "Google TV") is only omitted
     information, so unknown.
     """
-    na, nb = numbers(a), numbers(b)
-    if na != nb and not (na <= nb or nb <= na):
+    left, right = unmatched(amounts(a), amounts(b))
+    if left and right:
         return False
     only_a, only_b = _unmatched(model_words(a), b), _unmatched(model_words(b), a)
     if (only_a and only_b) or (only_a | only_b) & MODIFIERS:
         return False
-    return True if na == nb and not (only_a or only_b) else None
+    return True if not (left or right or only_a or only_b) else None

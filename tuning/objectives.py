@@ -22,6 +22,7 @@ from tuning.contrastive import MINING_POOL, ContrastiveLoss, mine_hard_negatives
 from tuning.model import LoadedModel, autocast, embed
 from tuning.noise import noisy_batch
 from tuning.tsdae import TSDAELoss, corpus_vocab
+from tuning.variants import VariantMaker
 
 Inputs = dict[str, Any]
 
@@ -66,6 +67,7 @@ class ContrastiveObjective(Objective):
     negatives: list[int | None]
     base: np.ndarray
     lengths: list[int]
+    variants: VariantMaker
 
     def epoch_order(self, rng: random.Random, batch_size: int) -> list[int]:
         """Random mega-batches sorted by length (transformers' length grouping), when asked.
@@ -81,31 +83,57 @@ class ContrastiveObjective(Objective):
     def inputs(self, indices: list[int], rng: random.Random) -> Inputs:
         prefix = self.cfg.prefix
         if self.module.columns == 2:
-            rows = self._paired(indices)
-            a = [prefix + self.texts[j] for j in rows]
-            b = [prefix + augment(self.texts[j], rng) for j in rows]
-            return {**self.tokens(a + b), "base_rows": torch.from_numpy(self.base[rows])}
+            rows = self._paired(indices, rng)
+            a = [prefix + self._text(j) for j in rows]
+            b = [prefix + augment(self._text(j), rng) for j in rows]
+            return {**self.tokens(a + b), **self._base(rows)}
         a = [prefix + augment(self.texts[j], rng) for j in indices]
         b = [prefix + augment(self.texts[j], rng) for j in indices]
-        third = [self.negatives[j] if self.negatives[j] is not None
-                 else self._other(j, rng) for j in indices]
-        enc = self.tokens(a + b + [prefix + self.texts[j] for j in third])
-        return {**enc, "base_rows": torch.from_numpy(self.base[third])}
+        third = [self._negative(j, rng, set()) if self.cfg.hard_negatives else None for j in indices]
+        third = [self._other(j, rng) if k is None else k for j, k in zip(indices, third)]
+        enc = self.tokens(a + b + [prefix + self._text(j) for j in third])
+        return {**enc, **self._base(third)}
 
-    def _paired(self, indices: list[int]) -> list[int]:
+    def _text(self, row: int | str) -> str:
+        return row if isinstance(row, str) else self.texts[row]
+
+    def _base(self, rows: list[int | str]) -> Inputs:
+        """Base vectors of corpus rows (zeros and `anchored` 0 for made-up variants)."""
+        base = np.zeros((len(rows), self.base.shape[1]), dtype=self.base.dtype)
+        corpus = [i for i, r in enumerate(rows) if not isinstance(r, str)]
+        base[corpus] = self.base[[rows[i] for i in corpus]]
+        out: Inputs = {"base_rows": torch.from_numpy(base)}
+        if len(corpus) < len(rows):
+            out["anchored"] = torch.tensor([not isinstance(r, str) for r in rows])
+        return out
+
+    def _negative(self, j: int, rng: random.Random, seen: set[int]) -> int | str | None:
+        """Title j's hard negative: its one-attribute variant (a `template_negatives` share of
+        the time, or when no neighbour was mined) or its mined neighbour; None when neither."""
+        k = self.negatives[j]
+        if k in seen:
+            k = None
+        if k is None or rng.random() < self.cfg.template_negatives:
+            made = self.variants.make(self.texts[j], rng) if self.cfg.template_negatives > 0 else None
+            return made if made is not None else k
+        return k
+
+    def _paired(self, indices: list[int], rng: random.Random) -> list[int | str]:
         """Half the batch are titles, the other half their hard negatives (as rows of their own)."""
         half = (len(indices) + 1) // 2
-        rows, seen = list(indices[:half]), set(indices[:half])
+        rows: list[int | str] = list(indices[:half])
+        seen = set(indices[:half])
         spare = iter(indices[half:])
         for j in indices[:half]:
             if len(rows) == len(indices):
                 break
-            k = self.negatives[j]
-            if k is None or k in seen:
+            k = self._negative(j, rng, seen) if self.cfg.hard_negatives else None
+            if k is None:
                 k = next((x for x in spare if x not in seen), None)
             if k is not None:
                 rows.append(k)
-                seen.add(k)
+                if not isinstance(k, str):
+                    seen.add(k)
         return rows
 
     def _other(self, j: int, rng: random.Random) -> int:
@@ -156,6 +184,9 @@ def _contrastive(cfg: TrainConfig, loaded: LoadedModel, texts: list[str],
     obj = ContrastiveObjective(module, texts, cfg, loaded.tokenizer,
                                {"hard_negatives_found": found, "mined_titles": len(texts)})
     obj.negatives, obj.base = negatives, base
+    obj.variants = VariantMaker.learn(texts)
+    obj.info["titles_with_variants"] = sum(bool(obj.variants.sites(t)) for t in texts)
+    obj.info["variant_words_learned"] = len(obj.variants.alternatives)
     obj.lengths = [len(ids) for ids in loaded.tokenizer(
         [cfg.prefix + t for t in texts], truncation=True, max_length=cfg.max_length)["input_ids"]]
     return obj

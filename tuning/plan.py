@@ -1,7 +1,7 @@
 """How long will a run take? Said before the start, from the corpus size and the settings.
 
 A shop owner deciding whether to press "Train" needs "≈ 6 min, 315 steps", not a loss curve
-that appears after the fact. Steps follow `tuning.train.planned_epochs`; seconds come from
+that appears after the fact. Steps follow `tuning.train.planned_steps`; seconds come from
 per-step costs measured by `python -m tuning.bench` on a free 2-core machine (batch 32,
 32 tokens), scaled linearly with batch size and length, plus model loading and (for the
 contrastive objectives) embedding + mining the corpus once. The time budget caps it.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from tuning.config import TrainConfig
 from tuning.model import wants_bf16
 from tuning.objectives import trained_count
-from tuning.train import planned_epochs
+from tuning.train import planned_epochs, planned_steps
 
 STEP_S = {"tsdae": 1.15, "contrastive": 1.2, "tsdae+contrastive": 2.6}
 """Seconds per step at batch 32 × 32 tokens, plain LoRA with bf16 matmuls, 2 free cores with
@@ -45,9 +45,7 @@ def plan_run(cfg: TrainConfig, n_texts: int, world: int = 1) -> RunPlan:
     """The plan for `cfg` on `n_texts` titles (before any model is loaded)."""
     n_texts = trained_count(cfg, n_texts)
     epochs = planned_epochs(cfg, n_texts, world)
-    steps = math.ceil(n_texts / (cfg.batch_size * world)) * epochs
-    if cfg.max_steps:
-        steps = min(steps, cfg.max_steps)
+    steps = planned_steps(cfg, n_texts, world)
     per_step = STEP_S[cfg.objective] * (cfg.batch_size / 32) * (min(cfg.max_length, 48) / 32)
     slow = 1.0 if wants_bf16(cfg, quantized=cfg.use_4bit) else FP32_SLOWDOWN
     per_step *= slow

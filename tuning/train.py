@@ -123,9 +123,7 @@ def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
     world, rank = accelerator.num_processes, accelerator.process_index
     steps_per_epoch = math.ceil(len(texts) / (cfg.batch_size * world))
     epochs = planned_epochs(cfg, len(texts), world)
-    total = steps_per_epoch * epochs
-    if cfg.max_steps:
-        total = min(total, cfg.max_steps)
+    total = planned_steps(cfg, len(texts), world)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * total), total)
     loss_fn, optimizer = accelerator.prepare(loss_fn, optimizer)
     loss_fn.train()
@@ -219,6 +217,21 @@ def planned_epochs(cfg: TrainConfig, n_texts: int, world: int = 1) -> int:
         return cfg.epochs
     steps_per_epoch = max(1, math.ceil(n_texts / (cfg.batch_size * world)))
     return max(1, min(1000, math.ceil(cfg.auto_steps / steps_per_epoch)))
+
+
+def planned_steps(cfg: TrainConfig, n_texts: int, world: int = 1) -> int:
+    """Optimisation steps of a run: all `planned_epochs`, except that with epochs empty a run
+    stops at `cfg.auto_steps` (part of a large catalog's last or only pass), and never past
+    `cfg.max_steps`.
+
+    Why the cap: one training runs at a time on a shared Space, so the default run's length
+    is every visitor's wait; it should not grow with the catalog (issue #15: ≤ 120 s).
+    """
+    steps_per_epoch = max(1, math.ceil(n_texts / (cfg.batch_size * world)))
+    total = steps_per_epoch * planned_epochs(cfg, n_texts, world)
+    if cfg.epochs is None:
+        total = min(total, cfg.auto_steps)
+    return min(total, cfg.max_steps) if cfg.max_steps else total
 
 
 def _to(value: object, device: torch.device) -> object:
