@@ -23,6 +23,7 @@ KB_PER_SESSION = 40.0  # gradio keeps ~370 KB per session when sessions are neve
 
 @pytest.fixture(scope="module")
 def leak_report() -> dict:
+    """The leak_check report (minutes of calls; the two tests that read it are `soak`)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     done = subprocess.run([sys.executable, "-m", "tests.load.leak_check", "--calls", "200",
                            "--sessions", "10", "--warmup", "150"], cwd=ROOT, env=env,
@@ -31,10 +32,12 @@ def leak_report() -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.soak
 def test_no_python_growth_per_call(leak_report: dict) -> None:
     assert leak_report["kb_per_call"] <= KB_PER_CALL, leak_report["top_calls"]
 
 
+@pytest.mark.soak
 def test_sessions_of_gone_clients_are_released(leak_report: dict) -> None:
     assert leak_report["kb_per_session"] <= KB_PER_SESSION, leak_report["top_sessions"]
 

@@ -65,7 +65,7 @@ def run(calls: int, sessions: int, warmup: int) -> dict:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     import app  # noqa: PLC0415 - the app is built with the environment above
     from gradio_client import Client
-    from ui import sessions
+    from ui import sessions as ui_sessions
     from ui.sessions import forget_idle_sessions
 
     _, url, _ = app.demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True,
@@ -110,7 +110,7 @@ def run(calls: int, sessions: int, warmup: int) -> dict:
     # The two long-lived clients stand for open pages: the zero-TTL sweep below must only
     # drop the one-call sessions, or their recreated state would count as per-call growth.
     for c in clients:
-        sessions._open_pages.add(str(c.session_hash))
+        ui_sessions._open_pages.add(str(c.session_hash))
     tracemalloc.start(25)
     mix(warmup, 0)
     new_sessions()  # the first sessions warm gradio's own caches
