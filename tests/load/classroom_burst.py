@@ -119,6 +119,9 @@ def burst(url: str, pattern: str, app_pid: int | None = None) -> dict:
         w.join(timeout=900)
     wall = time.perf_counter() - t0
     app_cpu, own_cpu = _cpu_s(app_pid) - app_cpu0, time.process_time() - own_cpu0
+    for client in [warm, *clients]:  # their heartbeat and worker threads would load the next mode
+        client.close()
+        client.executor.shutdown(wait=False)
     lat = np.asarray([x for x in latency if np.isfinite(x)])
     pair_lat = np.asarray([x for x in latency[:len(pairs)] if np.isfinite(x)])
     return {
