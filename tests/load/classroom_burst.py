@@ -119,6 +119,9 @@ def burst(url: str, pattern: str, app_pid: int | None = None) -> dict:
         w.join(timeout=900)
     wall = time.perf_counter() - t0
     app_cpu, own_cpu = _cpu_s(app_pid) - app_cpu0, time.process_time() - own_cpu0
+    for client in [warm, *clients]:  # their heartbeat and worker threads would load the next mode
+        client.close()
+        client.executor.shutdown(wait=False)
     lat = np.asarray([x for x in latency if np.isfinite(x)])
     pair_lat = np.asarray([x for x in latency[:len(pairs)] if np.isfinite(x)])
     return {
@@ -173,11 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     modes = [m.strip() for m in opts.modes.split(",") if m.strip()]
     if not modes or any(m not in MODES for m in modes):
         parser.error(f"--modes: choose from {', '.join(MODES)}")
-    results = {mode: run_mode(mode, opts.pattern) for mode in modes}
-    for name, r in results.items():
+    results = {}
+    for name in modes:  # each mode's line as soon as it is measured
+        results[name] = r = run_mode(name, opts.pattern)
         print(f"{name:12s} {r['answered']}/{r['requests']} answered, lost {r['lost']}: p50 {r['p50_s']} s, "
               f"p95 {r['p95_s']} s (score_pair {r['score_pair_p95_s']} s), max {r['max_s']} s, "
-              f"wall {r['wall_s']} s {r['error_samples'] or ''}")
+              f"wall {r['wall_s']} s, app CPU {r['app_cpu_s']} s, load generator CPU "
+              f"{r['load_generator_cpu_s']} s, load {os.getloadavg()[0]:.1f} {r['error_samples'] or ''}", flush=True)
     summary: dict = {"benchmark": "classroom_burst", "pattern": opts.pattern, "sessions": SESSIONS,
                      "score_pair_per_session": CALLS, "embeds": EMBEDS, "titles_per_embed": TITLES,
                      "baseline": "per-request (LORA_LENS_BATCH=0: one forward per request, queue of 2)",
