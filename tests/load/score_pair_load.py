@@ -39,18 +39,30 @@ def _check_loopback(url: str) -> None:
         raise SystemExit(f"refusing to load-test {host!r}: only loopback addresses are allowed")
 
 
-def start_app(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, Path]:
-    """`python app.py` on a free loopback port (the e2e fixture's recipe), `extra_env` added."""
+def start_app(extra_env: dict[str, str] | None = None, cmd: list[str] | None = None,
+              timeout: float = 180.0) -> tuple[subprocess.Popen, str, Path]:
+    """`python app.py` (or `cmd`) on a free loopback port (the e2e fixture's recipe), with
+    `extra_env` on top (an empty value unsets the variable). An app that does not answer
+    within `timeout` is killed, never left behind unmeasured."""
     from tests.e2e.conftest import _free_port, _wait_http
 
     port = _free_port()
     log = Path(tempfile.mkdtemp(prefix="lora-lens-load-")) / "app.log"
-    env = {**os.environ, **(extra_env or {}), "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1"}
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1"}
+    for key, value in (extra_env or {}).items():
+        if value:
+            env[key] = value
+        else:
+            env.pop(key, None)
     with open(log, "w") as fh:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=fh,
+        proc = subprocess.Popen(cmd or [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=fh,
                                 stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    _wait_http(url, proc, timeout=180)
+    try:
+        _wait_http(url, proc, timeout=timeout)
+    except BaseException:
+        proc.kill()
+        raise
     return proc, url, log
 
 

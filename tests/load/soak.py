@@ -22,7 +22,6 @@ import random
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ import psutil  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
 from tests.load.score_pair_load import ROOT, _check_loopback, stop_app  # noqa: E402
+from tests.load.score_pair_load import start_app as start_score_app  # noqa: E402
 
 EMBED_TITLES = 50
 
@@ -45,31 +45,12 @@ def start_app(extra_env: dict[str, str], trace: Path | None = None) -> tuple[sub
 
     With `trace`, app.py runs under tests.load.traced_app, which logs where memory goes.
     """
-    from tests.e2e.conftest import _free_port, _wait_http
-
-    port = _free_port()
-    log = Path(tempfile.mkdtemp(prefix="lora-lens-soak-")) / "app.log"
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
-           "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    for key, value in extra_env.items():
-        if value:
-            env[key] = value
-        else:
-            env.pop(key, None)
-    cmd = [sys.executable, "app.py"]
+    env = {"HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", **extra_env}
+    cmd = None
     if trace is not None:
         env["LORA_LENS_MEMTRACE"] = str(trace)
         cmd = [sys.executable, "-m", "tests.load.traced_app"]
-    with open(log, "w") as fh:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh,
-                                stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_http(url, proc, timeout=600)
-    except BaseException:
-        proc.kill()  # never leave an app behind that nobody measures
-        raise
-    return proc, url, log
+    return start_score_app(env, cmd, timeout=600)
 
 
 def tree_rss_mb(pid: int) -> float:
