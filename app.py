@@ -28,12 +28,15 @@ import time  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
-from comparison.runtime import DEFAULT_ADAPTER, SessionError, check_session, sweep_sessions  # noqa: E402
+from comparison.runtime import (DEFAULT_ADAPTER, SessionError, check_session,  # noqa: E402
+                                similarity_concurrency, sweep_sessions)
 from ui import catalog, explorer, explorer_eval, similarity, training  # noqa: E402
 from ui.common import (PRIVATE, SESSIONS, Labels, encoder, encoders, explorers,  # noqa: E402
                        session_of, status_md)
 from ui.locales import LANGS, prefix_choices, t  # noqa: E402
-from ui import sessions  # noqa: E402
+from ui import lazy_session_state, sessions  # noqa: E402
+
+lazy_session_state.install()  # a new API session must not cost the event loop ~0.1 s (a classroom's joins)
 
 MAX_UPLOAD = "50mb"
 
@@ -115,4 +118,5 @@ if __name__ == "__main__":
         allowed_paths=[],
         show_error=True,
         state_session_capacity=sessions.CAPACITY,
+        max_threads=similarity_concurrency() + 40,  # requests waiting in the batcher each hold a thread
     )

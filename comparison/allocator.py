@@ -6,7 +6,9 @@ every worker thread that runs a forward pass gets its own malloc arena (up to 8 
 freed tensor buffers stay in those arenas, and glibc's dynamic mmap threshold climbs after
 the first large free, so later large buffers come from the arenas and fragment them instead
 of being mmapped and returned. Bounding the arenas, fixing the mmap threshold and trimming
-the arenas now and then gives the memory back to the system.
+the arenas now and then gives the memory back to the system. The thresholds sit above the
+size of a forward pass's buffers: glibc's own 128 kB default (which any explicit setting
+brings back) and a 1 MB threshold both mmapped every activation and slowed passes by 40%.
 
 All of this is done from the running process (`mallopt` / `malloc_trim` through ctypes), so
 `python app.py` on a Space gets it without an environment variable set before start-up:
@@ -34,8 +36,12 @@ class MallocSettings:
     """What :func:`tune_malloc` applies; 0 leaves that knob at glibc's default."""
 
     arena_max: int = 2  # arenas in all; glibc's default is 8 per core
-    mmap_threshold: int = 1 << 20  # fixed: blocks of 1 MB and more are mmapped, freed at once
-    trim_threshold: int = 4 << 20  # free memory above this at a heap's top goes back at free()
+    # Fixed (so it does not climb), but above a forward pass's activations: with 1 MB / 4 MB
+    # here every activation buffer was mmapped and faulted in anew and e5 passes ran ~40%
+    # slower (`LORA_LENS_MALLOC=mmap_threshold=1048576,trim_threshold=4194304 python -m
+    # comparison.bench_similarity` against the defaults); 32 MB / 64 MB cost nothing there.
+    mmap_threshold: int = 32 << 20  # blocks of 32 MB and more are mmapped, freed at once
+    trim_threshold: int = 64 << 20  # free memory above this at a heap's top goes back at free()
     trim_every_s: float = 30.0  # malloc_trim(0) this often (0: never)
 
     def __post_init__(self) -> None:

@@ -85,19 +85,55 @@ def _rows(vectors: dict[PassKey, np.ndarray], wanted: dict[PassKey, dict[str, in
     return vectors[key][[index[text] for text in inputs]].copy()
 
 
+def _pieces(passes: list[Pass], chunk: int) -> list[list[Pass]]:
+    """`passes` cut into consecutive jobs of at most `chunk` texts (a pass may be cut across
+    jobs; `_joined` glues its rows back in order). Small requests stay one job."""
+    if sum(len(inputs) for inputs, _ in passes) <= chunk:
+        return [passes]
+    pieces: list[list[Pass]] = [[]]
+    room = chunk
+    for inputs, key in passes:
+        start = 0
+        while start < len(inputs):
+            if room == 0:
+                pieces.append([])
+                room = chunk
+            take = list(inputs[start:start + room])
+            pieces[-1].append((take, key))
+            start += len(take)
+            room -= len(take)
+    return pieces
+
+
+def _joined(passes: Sequence[Pass], results: list[np.ndarray]) -> list[np.ndarray]:
+    """Each pass's rows from the pieces' results, in order (the inverse of `_pieces`)."""
+    out: list[np.ndarray] = []
+    it = iter(results)
+    for inputs, _ in passes:
+        parts, got = [], 0
+        while got < len(inputs):
+            part = next(it)
+            parts.append(part)
+            got += len(part)
+        out.append(np.concatenate(parts) if len(parts) > 1 else parts[0] if parts
+                   else np.zeros((0, 0), dtype=np.float32))
+    return out
+
+
 class MicroBatcher:
     """One worker thread that runs everyone's passes; callers block until theirs are done.
 
     `window_s`: how long the worker waits after a request arrives for others that come
     with it (a burst's requests land within a few ms). `max_inputs`: the most texts one
-    cycle takes (a larger request goes alone). Cycles take the smallest requests first, so
+    cycle takes. `chunk`: a request with more texts is split into jobs of at most this many. Cycles take the smallest requests first, so
     40 people scoring pairs are not held behind one 200-title list; a request that has
     waited `max_wait_s` goes first, so a list is never starved by a stream of pairs.
     """
 
     def __init__(self, run: Run, window_s: float = 0.004, max_inputs: int = 256,
-                 max_wait_s: float = 3.0, name: str = "embed-batcher") -> None:
+                 max_wait_s: float = 3.0, name: str = "embed-batcher", chunk: int = 64) -> None:
         self._run = run
+        self.chunk = chunk
         self.window_s = window_s
         self.max_inputs = max_inputs
         self.max_wait_s = max_wait_s
@@ -109,21 +145,28 @@ class MicroBatcher:
         self.cycles = 0  # how many grouped runs so far (tests and benchmarks read it)
 
     def submit(self, passes: list[Pass]) -> list[np.ndarray]:
-        """Vectors for each pass, in order; raises what computing this request raised."""
-        job = _Job(list(passes))
+        """Vectors for each pass, in order; raises what computing this request raised.
+
+        A request bigger than `chunk` texts travels as several jobs of at most `chunk`: a
+        cycle cannot be interrupted, so one 200-title list taken whole would hold every pair
+        that arrives meanwhile for seconds; in pieces, pairs slip in between them.
+        """
+        jobs = [_Job(piece) for piece in _pieces(list(passes), self.chunk)]
         with self._cond:
             if self._closed:
                 raise RuntimeError("the embedding batcher was closed")
-            self._pending.append(job)
+            self._pending.extend(jobs)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
                 self._thread.start()
             self._cond.notify()
-        job.done.wait()
-        if job.error is not None:
-            raise job.error
-        assert job.result is not None  # noqa: S101 — set by the worker before `done`
-        return job.result
+        for job in jobs:
+            job.done.wait()
+        for job in jobs:
+            if job.error is not None:
+                raise job.error
+        results = [r for job in jobs for r in (job.result or [])]
+        return _joined(passes, results)
 
     def close(self) -> None:
         """Stop the worker after the requests already queued are answered."""

@@ -41,7 +41,12 @@ def _peak_rss_mb() -> float:
 
 
 def _worker(kind: str, n: int, threads: int, reps: int) -> None:
-    """Run in a fresh process: load, warm up, time the encode, print JSON."""
+    """Run in a fresh process: load, warm up, time the encode, print JSON. Ours runs with the
+    app's malloc settings (`comparison.allocator`, LORA_LENS_MALLOC), as `python app.py` does."""
+    if kind == "ours":
+        from comparison.allocator import tune_malloc
+
+        tune_malloc()
     import torch
 
     torch.set_num_threads(threads)

@@ -31,11 +31,12 @@ def evaluate_dev(enc: DualEncoder, adapter: str | None, dev_csv: Path,
     """Rows 'base' and 'base + adapter' × METRICS on a labelled csv (pairs or groups).
 
     Any adapter the shared model holds can be scored (the default, an upload, a fresh
-    training), at any strength.
+    training), at any strength. A labelled file is a bulk job: it runs in fp32 in this
+    thread (as `tuning`'s evaluation does, so the numbers match), not in the shared passes.
     """
     dev = _read(dev_csv)
     models = {"base": None, **({"base + adapter": adapter} if adapter is not None else {})}
-    rows = {label: dev_metrics(lambda texts, n=name: enc.embed(texts, prefix, n, scale), dev)
+    rows = {label: dev_metrics(lambda texts, n=name: enc.embed(texts, prefix, n, scale, bulk=True), dev)
             for label, name in models.items()}
     frame = pd.DataFrame.from_dict(rows, orient="index")[METRICS]
     frame.index.name = "model"
@@ -46,4 +47,4 @@ def sweep_dev(enc: DualEncoder, adapter: str, dev_csv: Path, prefix: str = "quer
               scales: tuple[float, ...] = SWEEP_SCALES) -> pd.DataFrame:
     """Metrics of one adapter at each strength in `scales` (0 = the base) on a labelled csv."""
     dev = _read(dev_csv)
-    return sweep(lambda s: (lambda texts: enc.embed(texts, prefix, adapter, s)), dev, scales)
+    return sweep(lambda s: (lambda texts: enc.embed(texts, prefix, adapter, s, bulk=True)), dev, scales)

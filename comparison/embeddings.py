@@ -19,7 +19,7 @@ from comparison.adapters import (
     HUB_ID_RE, AdapterError, AdapterInfo, check_adapter_dir, fetch_hub_adapter, inference_settings,
 )
 from comparison.base_encoder import BaseModelError, BaseSource
-from comparison.basics import clean_text, pool, torch_threads
+from comparison.basics import clean_text, pool, precision, torch_threads
 from comparison.batcher import MicroBatcher, PassKey
 from comparison.lora_attach import adapter_mode, check_scale
 from comparison.lora_attach import attach_lora, detach_lora
@@ -65,6 +65,7 @@ class DualEncoder:
         self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self.adapters: dict[str, AdapterInfo] = {}
         self.batcher: MicroBatcher | None = None  # set by `share_passes`
+        self._served_bf16 = False  # the shared passes' precision (`share_passes`)
         max_pos = getattr(model.config, "max_position_embeddings", MAX_TOKENS) or MAX_TOKENS
         self.max_length = min(MAX_TOKENS, int(max_pos))
 
@@ -115,13 +116,16 @@ class DualEncoder:
             self._generation += 1
             del self.adapters[name]
 
-    def share_passes(self, window_s: float = 0.004, max_inputs: int = 256) -> MicroBatcher:
+    def share_passes(self, window_s: float = 0.004, max_inputs: int = 256, bf16: bool = False) -> MicroBatcher:
         """From now on, concurrent callers' texts share forward passes (see `comparison.batcher`).
 
         For a server where many requests arrive at once; a single caller (a script, the
         training's evaluation) gains nothing and keeps the direct path by not calling this.
+        `bf16`: the shared passes run under bf16 autocast (`basics.served_bf16` decides for
+        the app); `bulk` calls keep their caller's precision.
         """
         if self.batcher is None:
+            self._served_bf16 = bf16
             self.batcher = MicroBatcher(self._encode_one, window_s, max_inputs)
         return self.batcher
 
@@ -226,7 +230,7 @@ class DualEncoder:
                 out[i] = hit
                 self._cache.move_to_end((generation, key, text))
         if missing:
-            with torch_threads("LORA_LENS_ENCODER_THREADS", default="0"):
+            with torch_threads("LORA_LENS_ENCODER_THREADS", default="0"), precision(self._served_bf16):
                 out[missing] = self._encode([inputs[i] for i in missing], [key])[0]
             with self._lock:  # an adapter swapped during the pass: its vectors are not kept
                 keep = generation in (-1, self._generation)

@@ -20,7 +20,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from comparison.adapters import default_adapter
 from comparison.base_encoder import BaseSource, resolve_base
-from comparison.basics import LensError, Progress
+from comparison.basics import LensError, Progress, served_bf16
 from comparison.defaults import shared_adapters
 from comparison.embeddings import DualEncoder
 from comparison.memory import guard
@@ -28,7 +28,7 @@ from comparison.memory import guard
 DEFAULT_ADAPTER = "default"
 # How many similarity requests the app lets run at once: with shared passes many may wait in
 # the encoder together (that is what makes batches); otherwise today's queue of 2.
-SHARED_CONCURRENCY = 32
+SHARED_CONCURRENCY = 256
 BATCH_MODES = ("encoder", "gradio", "off")
 
 
@@ -203,7 +203,7 @@ class EncoderService(SharedModel[DualEncoder]):
             progress(0.9, f"loading {base.label}")
         encoder = DualEncoder(base)
         if passes_shared():
-            encoder.share_passes()
+            encoder.share_passes(bf16=served_bf16())
         found = _adapter_from_env() if "LORA_LENS_ADAPTER" in os.environ else default_adapter()
         if found is not None:
             path, label = found

@@ -271,3 +271,40 @@ def test_remembered_vectors_are_reused_and_forgotten_when_an_adapter_changes(tin
         assert np.abs(replaced[1] - first[1]).max() > 1e-3  # the new adapter's vectors, not stale ones
     finally:
         enc.batcher.close()
+
+
+def test_a_big_request_travels_in_pieces_and_small_ones_slip_in_between():
+    """A 2-pass, 30-text request with chunk 8 runs as pieces; its rows come back in order,
+    and a pair that arrives while the first piece runs is answered before the last piece."""
+    seen: list[list[str]] = []
+    started = threading.Event()
+    release = threading.Event()
+
+    def run(inputs: list[str], key: tuple) -> np.ndarray:
+        seen.append(list(inputs))
+        started.set()
+        release.wait(10)
+        return np.array([[float(t.split("-")[1]), float(key[2])] for t in inputs], dtype=np.float32)
+
+    batcher = MicroBatcher(run, window_s=0.0, max_inputs=8, chunk=8)
+    texts = [f"big-{i}" for i in range(30)]
+    out: dict[str, list[np.ndarray]] = {}
+    big = threading.Thread(target=lambda: out.setdefault("big", batcher.submit(
+        [(texts, (None, "mean", 1.0)), (texts, ("x", "mean", 0.5))])))
+    big.start()
+    started.wait(10)
+    small = threading.Thread(target=lambda: out.setdefault("small", batcher.submit(
+        [(["pair-7", "pair-9"], (None, "mean", 1.0))])))
+    small.start()
+    while not any(j.passes[0][0] == ["pair-7", "pair-9"] for j in batcher._pending):
+        threading.Event().wait(0.01)
+    release.set()
+    for t in (big, small):
+        t.join(timeout=30)
+    batcher.close()
+    assert len(seen) > 4 and all(len(s) <= 8 for s in seen)
+    assert ["pair-7", "pair-9"] in seen[:3]  # right after the piece that was running
+    base, tuned = out["big"]
+    assert base[:, 0].tolist() == list(range(30)) and set(base[:, 1]) == {1.0}
+    assert tuned[:, 0].tolist() == list(range(30)) and set(tuned[:, 1]) == {0.5}
+    assert out["small"][0][:, 0].tolist() == [7.0, 9.0]

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
-from comparison.basics import LensError, native_bf16
+from comparison.basics import LensError, native_bf16, precision
 from comparison.embeddings import DualEncoder
 
 MAX_TITLES = 100_000
@@ -76,13 +74,6 @@ def check_titles(titles: list[str]) -> None:
     if len(titles) > MAX_TITLES:
         raise CatalogError(f"The catalog has {len(titles):,} titles; the limit is {MAX_TITLES:,}.",
                            "catalog_too_big", n=len(titles), limit=MAX_TITLES)
-
-
-@contextmanager
-def precision(bf16: bool) -> Iterator[None]:
-    """bf16 autocast on CPU when asked (a no-op otherwise)."""
-    with torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=bf16):
-        yield
 
 
 def wants_bf16(encoder: DualEncoder, asked: bool | None = None) -> bool:
