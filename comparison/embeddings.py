@@ -65,7 +65,7 @@ class DualEncoder:
         self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self.adapters: dict[str, AdapterInfo] = {}
         self.batcher: MicroBatcher | None = None  # set by `share_passes`
-        self._served_bf16 = False  # the shared passes' precision (`share_passes`)
+        self.shared_bf16 = False  # the shared passes' precision (`share_passes`)
         max_pos = getattr(model.config, "max_position_embeddings", MAX_TOKENS) or MAX_TOKENS
         self.max_length = min(MAX_TOKENS, int(max_pos))
 
@@ -125,7 +125,7 @@ class DualEncoder:
         the app); `bulk` calls keep their caller's precision.
         """
         if self.batcher is None:
-            self._served_bf16 = bf16
+            self.shared_bf16 = bf16
             self.batcher = MicroBatcher(self._encode_one, window_s, max_inputs)
         return self.batcher
 
@@ -230,7 +230,7 @@ class DualEncoder:
                 out[i] = hit
                 self._cache.move_to_end((generation, key, text))
         if missing:
-            with torch_threads("LORA_LENS_ENCODER_THREADS", default="0"), precision(self._served_bf16):
+            with torch_threads("LORA_LENS_ENCODER_THREADS", default="0"), precision(self.shared_bf16):
                 out[missing] = self._encode([inputs[i] for i in missing], [key])[0]
             with self._lock:  # an adapter swapped during the pass: its vectors are not kept
                 keep = generation in (-1, self._generation)

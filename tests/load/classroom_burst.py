@@ -6,8 +6,10 @@ burst p95 14 s. The app now shares forward passes between concurrent requests
 (`comparison/batcher.py`); this replays the burst against ``python app.py`` twice on this
 machine — shared passes (the default) and one request per pass (``LORA_LENS_BATCH=0``, the
 baseline, today's queue of 2) — and prints p50 / p95 / max / wall / lost for both, the
-ratios, and whether both answered the same (max |Δ| of every returned cosine). Target:
-shared p95 ≤ 5 s, nothing lost, on 2 cores. The last line is JSON.
+ratios, and whether both answered the same (max |Δ| of every returned cosine; ≤ 0.01 when the shared passes run in bf16). Target:
+shared p95 ≤ 5 s, nothing lost, on 2 cores. It first prints the compute floor: how long one
+quiet process takes for the burst's passes without any server (`compute_floor`) — the
+least any schedule can reach here. The last line is JSON.
 
     python -m tests.load.classroom_burst                    # both modes, all requests at once
     python -m tests.load.classroom_burst --pattern sessions # each session's 10 calls in a row
@@ -139,6 +141,33 @@ def burst(url: str, pattern: str, app_pid: int | None = None) -> dict:
     }
 
 
+def compute_floor() -> dict:
+    """Seconds one quiet process needs for the burst's own passes, no server: the deduplicated
+    pair texts (base and default adapter, at each strength asked) and the four lists, as the
+    app computes them (`EncoderService`: shared passes, their precision). No schedule can
+    answer 95% of the pairs sooner than ~95% of `pairs_s` on this machine."""
+    from comparison.runtime import EncoderService
+
+    service = EncoderService()
+    enc, adapter = service.get(), service.default_name()
+    groups: dict[tuple[str, float], set[str]] = {}
+    for a, b, prefix, *scale in pair_calls():
+        groups.setdefault((prefix, scale[0] if scale else 1.0), set()).update((a, b))
+    enc.embed_both(["Смартфон Apple iPhone"], "query: ", adapter)  # warm-up
+    t0 = time.perf_counter()
+    for (prefix, scale), texts in groups.items():
+        enc.embed_both(sorted(texts), prefix, adapter, scale)
+    pairs_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for texts, prefix in embed_calls():
+        enc.embed_both(texts.splitlines(), prefix, adapter)
+    out = {"pairs_s": round(pairs_s, 2), "embeds_s": round(time.perf_counter() - t0, 2),
+           "unique_pair_texts": sum(len(t) for t in groups.values()), "bf16": enc.shared_bf16}
+    if enc.batcher is not None:
+        enc.batcher.close()
+    return out
+
+
 MODES = {"shared": "encoder", "per-request": "off", "gradio": "gradio"}
 """Benchmark mode -> LORA_LENS_BATCH: the encoder's micro-batcher (the app's default), one
 forward per request behind a queue of 2 (the baseline), gradio's batch=True on the API."""
@@ -179,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     modes = [m.strip() for m in opts.modes.split(",") if m.strip()]
     if not modes or any(m not in MODES for m in modes):
         parser.error(f"--modes: choose from {', '.join(MODES)}")
+    floor = compute_floor()
+    print(f"compute floor (one process, no server): pairs {floor['pairs_s']} s, lists {floor['embeds_s']} s", flush=True)
     results = {}
     for name in modes:  # each mode's line as soon as it is measured
         results[name] = r = run_mode(name, opts.pattern)
@@ -190,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                      "score_pair_per_session": CALLS, "embeds": EMBEDS, "titles_per_embed": TITLES,
                      "baseline": "per-request (LORA_LENS_BATCH=0: one forward per request, queue of 2)",
                      "cores": os.cpu_count(), "load1_after": round(os.getloadavg()[0], 2),
-                     "target_p95_s": TARGET_P95_S}
+                     "target_p95_s": TARGET_P95_S, "compute_floor": floor}
     for name, r in results.items():
         summary[name] = {k: v for k, v in r.items() if k != "answers"}
     base = results.get("per-request")
