@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--skip-precision", action="store_true", help="skip the fp32 vs bf16 1,000-title check")
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from comparison.allocator import tune_malloc
+
+    tune_malloc()  # the app's malloc settings (app.py does the same before torch starts threads)
 
     import torch
     from sentence_transformers import SentenceTransformer
