@@ -25,28 +25,35 @@ from gradio import state_holder
 
 
 class LazyConfigValues(dict):
-    """`config_values` that fills each component's entry when asked, and all when iterated."""
+    """`config_values` that fills each component's entry when asked, and all when iterated.
 
-    def __init__(self, compute: Callable[[int], Any], keys: list[int]) -> None:
+    `keys` is shared by every session of one app (a frozenset of ~400 ids is ~32 kB; one per
+    session would be most of what a lazy session costs).
+    """
+
+    def __init__(self, compute: Callable[[int], Any], keys: tuple[tuple[int, ...], frozenset[int]]) -> None:
         super().__init__()
         self._compute = compute
-        self._pending: set[int] | None = set(keys)
+        self._order, self._keys = keys
+        self._completed = False
 
     def _complete(self) -> None:
-        if self._pending:
-            for key in [k for k in self._pending if not dict.__contains__(self, k)]:
-                dict.__setitem__(self, key, self._compute(key))
-        self._pending = None
+        """All entries, in the app's component order (as gradio's eager dict has them)."""
+        if not self._completed:
+            for key in self._order:
+                if not dict.__contains__(self, key):
+                    dict.__setitem__(self, key, self._compute(key))
+            self._completed = True
 
     def __missing__(self, key: int) -> Any:
-        if self._pending is None or key not in self._pending:
+        if self._completed or key not in self._keys:
             raise KeyError(key)
         value = self._compute(key)
         dict.__setitem__(self, key, value)
         return value
 
     def __contains__(self, key: object) -> bool:
-        return dict.__contains__(self, key) or bool(self._pending and key in self._pending)
+        return dict.__contains__(self, key) or (not self._completed and key in self._keys)
 
     def items(self):  # type: ignore[override]
         self._complete()
@@ -69,6 +76,19 @@ class LazyConfigValues(dict):
         return super().__len__()
 
 
+_shared_keys: dict[tuple[int, int, int], tuple[tuple[int, ...], frozenset[int]]] = {}
+
+
+def _keys_of(blocks: Any, config_blocks: dict) -> tuple[tuple[int, ...], frozenset[int]]:
+    """The component ids a session's config covers (in order, and as a set), one per app."""
+    tag = (id(blocks), len(blocks.blocks), len(config_blocks))
+    keys = _shared_keys.get(tag)
+    if keys is None:
+        order = tuple(k for k in config_blocks if k in blocks.blocks)
+        keys = _shared_keys[tag] = (order, frozenset(order))
+    return keys
+
+
 def _lazy_init(self: Any, blocks: Any) -> None:
     _eager_init(self, blocks, lazy=True)
 
@@ -79,12 +99,12 @@ def _eager_init(self: Any, blocks: Any, lazy: bool = False) -> None:
     from copy import copy
 
     self.blocks_config = copy(blocks.default_config)
-    keys = [k for k in self.blocks_config.blocks if k in blocks.blocks]
+    keys = _keys_of(blocks, self.blocks_config.blocks)
 
     def compute(key: int) -> Any:
         return self.blocks_config.config_for_block(key, [], self.blocks_config.blocks[key])
 
-    self.config_values = LazyConfigValues(compute, keys) if lazy else {k: compute(k) for k in keys}
+    self.config_values = LazyConfigValues(compute, keys) if lazy else {k: compute(k) for k in keys[0]}
     self.state_data = {}
     self._state_ttl = {}
     self.is_closed = False
