@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from comparison.basics import served_bf16
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -101,8 +103,14 @@ def test_catalog_in_russian(page, catalog: Path, tmp_path: Path, app_url: str) -
 
     model = SentenceTransformer(str(folder), device="cpu")
     texts = [QUERY, "Смартфон Apple iPhone"]
-    app = np.array(Client(app_url, verbose=False).predict("\n".join(texts), "query: ", api_name="/embed")["tuned"])
-    np.testing.assert_allclose(model.encode(texts), app, atol=1e-4)
+    answer = Client(app_url, verbose=False).predict("\n".join(texts), "query: ", api_name="/embed")
+    merged, tuned, base = model.encode(texts), np.array(answer["tuned"]), np.array(answer["base"])
+    # The app serves its shared passes in bf16 where the CPU has it (basics.served_bf16): the
+    # fp32 merged model matches them to bf16 precision, and is far closer to base + adapter
+    # than to the base (a merge that lost the adapter would not be).
+    tol = 1e-2 if served_bf16() else 1e-4
+    np.testing.assert_allclose(merged, tuned, atol=tol)
+    assert np.abs(merged - tuned).max() < 0.25 * np.abs(merged - base).max()
 
 
 def test_catalog_api_same_session(app_url: str, catalog: Path) -> None:
