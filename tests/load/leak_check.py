@@ -5,13 +5,13 @@ app.py Blocks in-process with the tiny local models, makes calls through gradio_
 a warm-up, and measures with tracemalloc what the server side still holds afterwards:
 - per call: ``--calls`` calls of the soak's mix (9 × /score_pair, 1 × /embed) from 2
   sessions; a cache or per-event record that grows with every call shows up here;
-- per session: ``--sessions`` new client sessions of one call each, then the app's sweep of
-  idle gradio sessions (ui/sessions.py) with a zero TTL; gradio's ~0.4 MB per session that
-  is never given back shows up here.
+- per session: ``--sessions`` new client sessions of one call each (closed afterwards, as a
+  tab is), then the app's sweep of idle gradio sessions (ui/sessions.py) with a zero TTL; a
+  session that is never given back (~20 kB with lazy component configs) shows up here.
 Allocations of the clients themselves (gradio_client, httpx) are left out. The JSON line
-last holds KB per call and per session; tests/test_memory_leak.py bounds them.
+last holds KB per call and per session; tests/test_memory_leak.py bounds them (~2 minutes).
 
-    python -m tests.load.leak_check --calls 200 --sessions 20
+    python -m tests.load.leak_check --calls 100 --sessions 4 --warmup 60   # what CI runs
 """
 from __future__ import annotations
 
