@@ -232,7 +232,6 @@ def native_bf16() -> bool:
     return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
-
 @contextmanager
 def precision(bf16: bool) -> Iterator[None]:
     """bf16 autocast on CPU in this thread when asked (a no-op otherwise). Autocast state is
@@ -252,5 +251,5 @@ def served_bf16() -> bool:
     if value in ("", "auto"):
         return native_bf16()
     if value not in ("0", "1", "on", "off", "true", "false"):
-        raise ValueError(f"LORA_LENS_SERVE_BF16: auto, 0 or 1, got {value!r}")
+        raise ValueError(f"LORA_LENS_SERVE_BF16: auto, 0/off/false or 1/on/true, got {value!r}")
     return value in ("1", "on", "true")

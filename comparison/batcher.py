@@ -106,7 +106,8 @@ def _pieces(passes: list[Pass], chunk: int) -> list[list[Pass]]:
 
 
 def _joined(passes: Sequence[Pass], results: list[np.ndarray]) -> list[np.ndarray]:
-    """Each pass's rows from the pieces' results, in order (the inverse of `_pieces`)."""
+    """Each pass's rows from the pieces' results, in order (the inverse of `_pieces`, which
+    gives an empty pass no piece: here it takes no result either)."""
     out: list[np.ndarray] = []
     it = iter(results)
     for inputs, _ in passes:
@@ -125,9 +126,10 @@ class MicroBatcher:
 
     `window_s`: how long the worker waits after a request arrives for others that come
     with it (a burst's requests land within a few ms). `max_inputs`: the most texts one
-    cycle takes. `chunk`: a request with more texts is split into jobs of at most this many. Cycles take the smallest requests first, so
-    40 people scoring pairs are not held behind one 200-title list; a request that has
-    waited `max_wait_s` goes first, so a list is never starved by a stream of pairs.
+    cycle takes. `chunk`: a request with more texts is split into jobs of at most this many.
+    Cycles take the smallest requests first, so 40 people scoring pairs are not held behind
+    one 200-title list; a request that has waited `max_wait_s` goes first, so a list is never
+    starved by a stream of pairs.
     """
 
     def __init__(self, run: Run, window_s: float = 0.004, max_inputs: int = 256,
@@ -165,8 +167,10 @@ class MicroBatcher:
         for job in jobs:
             if job.error is not None:
                 raise job.error
-        results = [r for job in jobs for r in (job.result or [])]
-        return _joined(passes, results)
+        if len(jobs) == 1:  # not cut: its result is already one array per pass
+            assert jobs[0].result is not None  # noqa: S101 — set by the worker before `done`
+            return jobs[0].result
+        return _joined(passes, [r for job in jobs for r in (job.result or [])])
 
     def close(self) -> None:
         """Stop the worker after the requests already queued are answered."""

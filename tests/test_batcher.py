@@ -308,3 +308,18 @@ def test_a_big_request_travels_in_pieces_and_small_ones_slip_in_between():
     assert base[:, 0].tolist() == list(range(30)) and set(base[:, 1]) == {1.0}
     assert tuned[:, 0].tolist() == list(range(30)) and set(tuned[:, 1]) == {0.5}
     assert out["small"][0][:, 0].tolist() == [7.0, 9.0]
+
+
+def test_a_request_with_an_empty_pass_keeps_its_passes_in_order():
+    """An empty pass answers (0, 0) in its place; the next pass still gets its own rows."""
+    def run(inputs: list[str], key: tuple) -> np.ndarray:
+        return np.array([[float(len(t)), float(key[2])] for t in inputs], dtype=np.float32)
+
+    batcher = MicroBatcher(run, window_s=0.0, chunk=4)
+    try:
+        small = batcher.submit([([], (None, "mean", 1.0)), (["abc"], ("x", "mean", 0.5))])
+        big = batcher.submit([([], (None, "mean", 1.0)), ([f"t{i}" for i in range(6)], ("x", "mean", 0.5))])
+    finally:
+        batcher.close()
+    assert small[0].shape == (0, 0) and small[1].tolist() == [[3.0, 0.5]]
+    assert big[0].shape == (0, 0) and big[1][:, 0].tolist() == [2.0] * 6

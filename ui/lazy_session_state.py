@@ -17,8 +17,10 @@ was written against (then nothing is patched and gradio behaves as shipped).
 from __future__ import annotations
 
 import inspect
+import os
 import re
 from collections.abc import Callable
+from copy import copy
 from typing import Any
 
 from gradio import state_holder
@@ -95,9 +97,6 @@ def _lazy_init(self: Any, blocks: Any) -> None:
 
 def _eager_init(self: Any, blocks: Any, lazy: bool = False) -> None:
     """gradio's `SessionState.__init__` (6.x), with `config_values` lazy when asked."""
-    import os
-    from copy import copy
-
     self.blocks_config = copy(blocks.default_config)
     keys = _keys_of(blocks, self.blocks_config.blocks)
 

@@ -6,10 +6,11 @@ burst p95 14 s. The app now shares forward passes between concurrent requests
 (`comparison/batcher.py`); this replays the burst against ``python app.py`` twice on this
 machine — shared passes (the default) and one request per pass (``LORA_LENS_BATCH=0``, the
 baseline, today's queue of 2) — and prints p50 / p95 / max / wall / lost for both, the
-ratios, and whether both answered the same (max |Δ| of every returned cosine; ≤ 0.01 when the shared passes run in bf16). Target:
-shared p95 ≤ 5 s, nothing lost, on 2 cores. It first prints the compute floor: how long one
-quiet process takes for the burst's passes without any server (`compute_floor`) — the
-least any schedule can reach here. The last line is JSON.
+ratios, and whether both answered the same (max |Δ| of every returned cosine; ≤ 0.01 when
+the shared passes run in bf16). Target: shared p95 ≤ 5 s, nothing lost, on 2 cores. It
+first prints the compute floor: how long one quiet process takes for the burst's passes
+without any server (`compute_floor`) — the least any schedule can reach here. The last line
+is JSON.
 
     python -m tests.load.classroom_burst                    # both modes, all requests at once
     python -m tests.load.classroom_burst --pattern sessions # each session's 10 calls in a row
