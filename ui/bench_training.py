@@ -1,6 +1,6 @@
 """Benchmark: one training epoch in the running app vs the same epoch from the CLI.
 
-    python -m ui.bench_training [--titles 3360]
+    python -m ui.bench_training [--titles 5600]
 
 What the user waits for in the Training tab is the loop's seconds per step; the baseline,
 measured in the same run, is `python -m tuning train` with the same corpus and settings
@@ -65,7 +65,7 @@ def _app(corpus: Path, timeout: float = 1800.0) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--titles", type=int, default=3360)
+    ap.add_argument("--titles", type=int, default=5600)
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         corpus = _corpus(args.titles, Path(tmp))

@@ -99,7 +99,7 @@ def test_train_download_and_use_in_similarity(page, small_corpus: Path) -> None:
 
 def test_cancel_stops_a_long_training(page) -> None:
     _open_training(page)
-    _upload(page, CORPUS)  # 3360 texts: ~200 steps, minutes of work if not cancelled
+    _upload(page, CORPUS)  # 5,600 texts: ~200 steps, minutes of work if not cancelled
     page.locator("#corpus-preview").get_by_text(re.compile("текст")).wait_for()
     _set_field(page, "max_steps", 200)
     page.locator("#train-start").click()
