@@ -126,3 +126,21 @@ def test_preview_is_json_able(tmp_path: Path) -> None:
     assert json.loads(json.dumps(out, ensure_ascii=False)) == out
     assert {"n_texts", "encoding", "columns", "text_column", "sample"} <= set(out)
     assert out["n_texts"] == 5 and out["sample"] == TITLES
+
+
+def test_semicolon_export_with_commas_and_quoted_inches_reads_as_two_columns(tmp_path: Path) -> None:
+    """csv.Sniffer picks ',' here (CI caught it on a new cp1251 sample) and the file became one column."""
+    lines = ["Название;Категория",
+             "Scarlett SC-EK18P48 чайник 1.7 л Beige для дачи;Чайники",
+             "Футболка базовая Befree базовая 2311 жен., Blue, L;Футболки",
+             '"Телевизор Android TV Хайер Smart TV S1 43"" (109 см) черный";Телевизоры',
+             '"Лэптоп HP 15s-fq5000 15.6"", Intel Core i3-1215U, 8 ГБ, SSD 512 ГБ";Ноутбуки',
+             "Крем для лица для всех типов кожи Нивея Care, 100 мл;Крем для лица"]
+    path = tmp_path / "export.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1251"))
+    corpus = load_corpus(path, "Название")
+    assert corpus.texts[2] == 'Телевизор Android TV Хайер Smart TV S1 43" (109 см) черный'
+    assert len(corpus.texts) == 5
+    comma = tmp_path / "comma.csv"
+    comma.write_text("title,category\nчайник; стекло 1.7 л,Чайники\n\"шампунь, 500 мл\",Шампуни\n", encoding="utf-8")
+    assert load_corpus(comma, "title").texts == ["чайник; стекло 1.7 л", "шампунь, 500 мл"]

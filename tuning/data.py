@@ -115,7 +115,26 @@ def _read_table(path: Path, raw: bytes,
 
 
 def _sniff_delimiter(text: str) -> str:
+    """The delimiter under which the first 50 lines read as one table: a header of two or
+    more columns and as many rows as possible of that width (quotes honoured).
+
+    Why not `csv.Sniffer` alone: on a `;`-separated export whose titles hold commas and
+    quoted inches ("43"" (109 см)") it picks ',' and the whole file becomes one column. It
+    still decides when no delimiter gives such a table."""
     sample = "\n".join(text.splitlines()[:50])
+    best, best_rows = None, 0
+    for delimiter in ",;\t|":
+        try:
+            rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
+        except csv.Error:
+            continue
+        if not rows or len(rows[0]) < 2:
+            continue
+        same = 1 + sum(len(r) == len(rows[0]) for r in rows[1:])
+        if same > best_rows:
+            best, best_rows = delimiter, same
+    if best is not None:
+        return best
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
