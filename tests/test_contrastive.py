@@ -96,6 +96,26 @@ def test_anchor_term_is_the_weighted_drift_from_the_base(rows: bool, tiny_encode
     assert drift < 1e-4  # untrained LoRA: the base vectors of the mined titles are exact
 
 
+@pytest.mark.parametrize("rows", [True, False])
+def test_ranking_term_is_cosent_over_views_versus_title_and_negative(rows: bool, tiny_encoder: Path) -> None:
+    cfg = _cfg(negatives_as_rows=rows, ranking_weight=2.0)
+    obj = build_objective(cfg, load_for_training(tiny_encoder, cfg), TEXTS)
+    inputs = obj.inputs([0, 1, 6, 7, 2, 3, 4, 5], random.Random(0))
+    module = obj.module.eval()
+    with torch.no_grad():
+        ranked = float(module(**inputs))
+        module.ranking_weight = 0.0
+        plain = float(module(**inputs))
+        emb = module.encode(inputs["input_ids"], inputs["attention_mask"]).chunk(module.columns)
+    a, b = emb[0], emb[1]
+    title, negative = (a[inputs["ranked"][:, 0]], a[inputs["ranked"][:, 1]]) if rows else (a, emb[2])
+    assert len(title) >= 1
+    cos = torch.nn.functional.cosine_similarity
+    pos, neg = cos(a, b) * 20, cos(title, negative) * 20  # CoSENT: log(1 + sum exp(neg - pos))
+    expected = float(torch.logsumexp(torch.cat([torch.zeros(1), (neg[:, None] - pos[None, :]).flatten()]), 0))
+    assert ranked == pytest.approx(plain + 2.0 * expected, abs=1e-4)
+
+
 def test_auto_epochs_follow_the_corpus_size() -> None:
     cfg = TrainConfig(batch_size=32, auto_steps=300)
     assert planned_epochs(cfg, 200) == 43          # 7 steps an epoch → 43 passes, 301 steps
@@ -155,8 +175,9 @@ def test_template_negatives_ride_as_rows_without_an_anchor(share: float, tiny_en
     cfg = _cfg(template_negatives=share)
     obj = build_objective(cfg, load_for_training(tiny_encoder, cfg), TEXTS)
     batch = [0, 1, 6, 7, 2, 3, 4, 5]  # the first half all have numbers, so a variant exists
-    rows = obj._paired(batch, random.Random(0))
+    rows, pairs = obj._paired(batch, random.Random(0))
     made = [r for r in rows if isinstance(r, str)]
+    assert all(i < 4 <= k and rows[k] != rows[i] for i, k in pairs)  # a title row, then its own negative
     inputs = obj.inputs(batch, random.Random(0))
     assert len(rows) == 8 and inputs["input_ids"].shape[0] == 16
     if share == 0.0:

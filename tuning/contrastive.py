@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+from sentence_transformers.sentence_transformer.losses import CoSENTLoss, MultipleNegativesRankingLoss
 from torch import nn
 from torch.nn import functional as F
 
@@ -69,8 +69,10 @@ class ContrastiveLoss(nn.Module):
 
     def __init__(self, encoder: nn.Module, pooling: str = "mean", scale: float = 20.0,
                  anchor_weight: float = 0.0, use_negatives: bool = True,
-                 gather_across_devices: bool = False, columns: int = 3) -> None:
+                 gather_across_devices: bool = False, columns: int = 3,
+                 ranking_weight: float = 0.0) -> None:
         super().__init__()
+        self.ranking_weight = ranking_weight
         self.columns = columns
         self.use_negatives = use_negatives
         self.encoder = encoder
@@ -81,13 +83,30 @@ class ContrastiveLoss(nn.Module):
             encoder, scale=scale, gather_across_devices=gather_across_devices,
             directions=("query_to_doc", "doc_to_query") if self.columns == 2 else ("query_to_doc",))
         object.__setattr__(self.mnrl, "model", None)
+        self.cosent = CoSENTLoss(encoder, scale=20.0)
+        object.__setattr__(self.cosent, "model", None)
+
+    def _ranking(self, a: torch.Tensor, b: torch.Tensor, title: torch.Tensor,
+                  negative: torch.Tensor) -> torch.Tensor:
+        """CoSENT (sentence-transformers) over the whole batch: every pair of two views of
+        one title should score above every pair of a title and its hard negative.
+
+        Why: InfoNCE only ranks within each title's row, so a same-template sibling may still
+        score higher than another title's other wording; a matcher compares similarities
+        across titles (one threshold, one ranked list), and on categories the adapter never
+        saw that is where it failed (examples/adapters/README.md).
+        """
+        labels = torch.cat([a.new_ones(len(a)), a.new_zeros(len(title))])
+        return self.cosent.compute_loss_from_embeddings(
+            [torch.cat([a, title]), torch.cat([b, negative])], labels)
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         return pool(hidden, attention_mask, self.pooling)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                base_rows: torch.Tensor, anchored: torch.Tensor | None = None) -> torch.Tensor:
+                base_rows: torch.Tensor, anchored: torch.Tensor | None = None,
+                ranked: torch.Tensor | None = None) -> torch.Tensor:
         """`input_ids` stacks three columns of B rows: view a, view b, a clean corpus title.
 
         The third title is each row's mined hard negative (a random other title where none
@@ -95,16 +114,22 @@ class ContrastiveLoss(nn.Module):
         `use_negatives`, and the anchor term keeps its tuned vector near the base one.
         `anchored` (0/1 per row) leaves rows out of the anchor: a negative made from a title
         (`tuning.variants`) is not a corpus title and has no base vector.
+        `ranked` ([n, 2] row indices, two-column layout) pairs a title row with the row of its
+        own hard negative, for the ranking term (`ranking_weight`).
         """
         emb = self.encode(input_ids, attention_mask)
         if self.columns == 2:
             a, b = emb.chunk(2)
             loss = self.mnrl.compute_loss_from_embeddings([a, b], None)
             third = a
+            if self.ranking_weight > 0 and ranked is not None and len(ranked):
+                loss = loss + self.ranking_weight * self._ranking(a, b, a[ranked[:, 0]], a[ranked[:, 1]])
         else:
             a, b, third = emb.chunk(3)
             loss = self.mnrl.compute_loss_from_embeddings([a, b, third] if self.use_negatives
                                                           else [a, b], None)
+            if self.ranking_weight > 0 and self.use_negatives:
+                loss = loss + self.ranking_weight * self._ranking(a, b, a, third)
         if self.anchor_weight > 0:
             drift = 1 - F.cosine_similarity(third, base_rows.to(third.dtype), dim=-1)
             if anchored is None:

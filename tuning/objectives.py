@@ -83,10 +83,11 @@ class ContrastiveObjective(Objective):
     def inputs(self, indices: list[int], rng: random.Random) -> Inputs:
         prefix = self.cfg.prefix
         if self.module.columns == 2:
-            rows = self._paired(indices, rng)
+            rows, pairs = self._paired(indices, rng)
             a = [prefix + self._text(j) for j in rows]
             b = [prefix + augment(self._text(j), rng) for j in rows]
-            return {**self.tokens(a + b), **self._base(rows)}
+            ranked = {"ranked": torch.tensor(pairs, dtype=torch.long).view(-1, 2)} if self.cfg.ranking_weight > 0 else {}
+            return {**self.tokens(a + b), **self._base(rows), **ranked}
         a = [prefix + augment(self.texts[j], rng) for j in indices]
         b = [prefix + augment(self.texts[j], rng) for j in indices]
         third = [self._negative(j, rng, set()) if self.cfg.hard_negatives else None for j in indices]
@@ -118,23 +119,27 @@ class ContrastiveObjective(Objective):
             return made if made is not None else k
         return k
 
-    def _paired(self, indices: list[int], rng: random.Random) -> list[int | str]:
-        """Half the batch are titles, the other half their hard negatives (as rows of their own)."""
+    def _paired(self, indices: list[int], rng: random.Random) -> tuple[list[int | str], list[tuple[int, int]]]:
+        """Half the batch are titles, the other half their hard negatives (as rows of their own),
+        and the (title row, its negative's row) pairs (a spare title filling a gap is no pair)."""
         half = (len(indices) + 1) // 2
         rows: list[int | str] = list(indices[:half])
+        pairs: list[tuple[int, int]] = []
         seen = set(indices[:half])
         spare = iter(indices[half:])
-        for j in indices[:half]:
+        for i, j in enumerate(indices[:half]):
             if len(rows) == len(indices):
                 break
             k = self._negative(j, rng, seen) if self.cfg.hard_negatives else None
-            if k is None:
+            if k is not None:
+                pairs.append((i, len(rows)))
+            else:
                 k = next((x for x in spare if x not in seen), None)
             if k is not None:
                 rows.append(k)
                 if not isinstance(k, str):
                     seen.add(k)
-        return rows
+        return rows, pairs
 
     def _other(self, j: int, rng: random.Random) -> int:
         k = rng.randrange(len(self.texts) - 1) if len(self.texts) > 1 else 0
@@ -179,7 +184,8 @@ def _contrastive(cfg: TrainConfig, loaded: LoadedModel, texts: list[str],
                  else [None] * len(texts))
     module = ContrastiveLoss(loaded.model, cfg.pooling, 1.0 / cfg.temperature, cfg.anchor_weight,
                              use_negatives=cfg.hard_negatives, gather_across_devices=gather,
-                             columns=2 if cfg.negatives_as_rows else 3)
+                             columns=2 if cfg.negatives_as_rows else 3,
+                             ranking_weight=cfg.ranking_weight)
     found = sum(n is not None for n in negatives)
     obj = ContrastiveObjective(module, texts, cfg, loaded.tokenizer,
                                {"hard_negatives_found": found, "mined_titles": len(texts)})
