@@ -86,8 +86,10 @@ class ContrastiveObjective(Objective):
             rows, pairs = self._paired(indices, rng)
             a = [prefix + self._text(j) for j in rows]
             b = [prefix + augment(self._text(j), rng) for j in rows]
-            ranked = {"ranked": torch.tensor(pairs, dtype=torch.long).view(-1, 2)} if self.cfg.ranking_weight > 0 else {}
-            return {**self.tokens(a + b), **self._base(rows), **ranked}
+            out = {**self.tokens(a + b), **self._base(rows)}
+            if self.cfg.ranking_weight > 0:
+                out["ranked"] = torch.tensor(pairs, dtype=torch.long).view(-1, 2)
+            return out
         a = [prefix + augment(self.texts[j], rng) for j in indices]
         b = [prefix + augment(self.texts[j], rng) for j in indices]
         third = [self._negative(j, rng, set()) if self.cfg.hard_negatives else None for j in indices]
@@ -119,7 +121,8 @@ class ContrastiveObjective(Objective):
             return made if made is not None else k
         return k
 
-    def _paired(self, indices: list[int], rng: random.Random) -> tuple[list[int | str], list[tuple[int, int]]]:
+    def _paired(self, indices: list[int],
+                rng: random.Random) -> tuple[list[int | str], list[tuple[int, int]]]:
         """Half the batch are titles, the other half their hard negatives (as rows of their own),
         and the (title row, its negative's row) pairs (a spare title filling a gap is no pair)."""
         half = (len(indices) + 1) // 2
