@@ -48,9 +48,10 @@ def test_from_dict_tolerates_ui_strings() -> None:
 
 
 def test_presets_are_valid_default_is_the_cli_default_and_report_is_tsdae() -> None:
-    assert list(PRESETS) == ["matching", "qlora_4bit", "report_tsdae"]
+    assert list(PRESETS) == ["matching", "qlora_4bit", "variants", "report_tsdae"]
     assert TrainConfig.from_dict(PRESETS["matching"]) == TrainConfig()
     assert TrainConfig.from_dict(PRESETS["qlora_4bit"]) == TrainConfig(use_4bit=True)
+    assert TrainConfig.from_dict(PRESETS["variants"]) == TrainConfig(ranking_weight=1.0)
     kit = TrainConfig.from_dict(PRESETS["report_tsdae"])
     assert (kit.objective, kit.r, kit.lora_alpha, kit.lora_dropout) == ("tsdae", 16, 32.0, 0.1)
     assert (kit.learning_rate, kit.epochs, kit.batch_size, kit.max_length) == (2e-4, 1, 16, 64)

@@ -254,13 +254,17 @@ def _integral(name: str, value: Any) -> Any:
 UI_FIELDS: tuple[str, ...] = ("r", "lora_alpha", "lora_dropout", "learning_rate", "epochs",
                               "batch_size", "max_length", "deletion_ratio", "use_4bit",
                               "time_budget_s", "max_steps", "seed",
-                              "objective", "anchor_weight", "hard_negatives")
+                              "objective", "anchor_weight", "hard_negatives", "ranking_weight")
 NO_LIMIT_ZERO: tuple[str, ...] = ("max_steps", "time_budget_s", "epochs")
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The defaults exactly (contrastive, plain LoRA): the in-app default run is the CLI's.
     "matching": {},
     "qlora_4bit": {"use_4bit": True},
+    # A catalog that lists a product's variants (size, volume, grade) in one seller template:
+    # the ranking term gains there and costs ~0.03 Recall@1 on cross-seller wordings
+    # (examples/adapters/README.md), so it is a choice, not the default.
+    "variants": {"ranking_weight": 1.0},
     # The source report's method (seed 000): TSDAE, r16 / alpha 32 / dropout 0.1, 1 epoch.
     "report_tsdae": {
         "objective": "tsdae", "r": 16, "lora_alpha": 32.0, "lora_dropout": 0.1,

@@ -44,7 +44,8 @@ def _cli(corpus: Path, out: Path) -> dict:
 def _app(corpus: Path, timeout: float = 1800.0) -> dict:
     from gradio_client import Client, handle_file
 
-    from tuning.config import UI_FIELDS, TrainConfig
+    from tuning.config import TrainConfig
+    from ui.training import api_settings
 
     with running_app() as (_, port):
         deadline = time.time() + 300
@@ -57,8 +58,7 @@ def _app(corpus: Path, timeout: float = 1800.0) -> dict:
                     raise
                 time.sleep(0.5)
         cfg = TrainConfig(epochs=1)
-        values = [0 if getattr(cfg, k) is None else getattr(cfg, k) for k in UI_FIELDS]
-        _, metrics, *_ = client.predict(handle_file(str(corpus)), None, "en", *values,
+        _, metrics, *_ = client.predict(handle_file(str(corpus)), None, "en", *api_settings(cfg),
                                         api_name="/train")
         return {"steps": metrics["steps"], "elapsed_s": metrics["elapsed_s"]}
 

@@ -77,6 +77,10 @@ EXTRA: dict[str, dict[str, str]] = {
                           "product matching — default (contrastive, LoRA)"),
     "preset_qlora_4bit": _s("QLoRA: то же на 4-битной базе (для GPU; на CPU медленнее)",
                             "QLoRA: the same on a 4-bit base (for GPUs; slower on CPU)"),
+    "preset_variants": _s("каталог с вариантами в одном шаблоне (размер, объём, вязкость): "
+                          "сильнее различать их",
+                          "catalog with variants in one template (size, volume, grade): "
+                          "tell them apart harder"),
     "preset_report_tsdae": _s("метод исходного отчёта: TSDAE (r16 / α32 / dropout 0.1, 1 эпоха)",
                               "the source report's method: TSDAE (r16 / α32 / dropout 0.1, 1 epoch)"),
     # ---- objective choices (tuning.config.OBJECTIVES): plain words first, technical name second
@@ -92,6 +96,12 @@ EXTRA: dict[str, dict[str, str]] = {
     "field_hard_negatives": _s("Трудные примеры (hard_negatives)", "Hard negatives (hard_negatives)"),
     "help_hard_negatives": _s("Учиться различать похожие, но разные товары (15 и 15 Pro, 1,7 и 1,2 л).",
                               "Learn to tell look-alikes apart (15 vs 15 Pro, 1.7 vs 1.2 l)."),
+    "field_ranking_weight": _s("Различать варианты (ranking_weight)",
+                               "Tell variants apart (ranking_weight)"),
+    "help_ranking_weight": _s("1 — сильнее разводит «тот же шаблон, другой объём»; чуть хуже "
+                              "находит тот же товар в чужой формулировке. 0 — выключено.",
+                              "1 pushes 'same template, other volume' further apart; finds other "
+                              "sellers' wordings slightly worse. 0 = off."),
     # ---- run plan (tuning.plan.plan_run), said before the start
     "plan_md": _s("⏱ Обучение займёт **≈ {time}, {steps} {steps_word}** ({epochs} {epochs_word}{auto}){capped}",
                   "⏱ The run will take **≈ {time}, {steps} {steps_word}** ({epochs} {epochs_word}{auto}){capped}"),

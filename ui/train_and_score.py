@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> dict:
     from gradio_client import handle_file
 
     from comparison.base_encoder import resolve_base
-    from tuning.config import UI_FIELDS, TrainConfig
+    from tuning.config import TrainConfig
+    from ui.training import api_settings
     from tuning.evaluate import evaluate
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -46,11 +47,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--dev", type=Path, default=ROOT / "examples" / "dev_pairs.csv")
     args = ap.parse_args(argv)
     cfg = TrainConfig()
-    values = [0 if getattr(cfg, k) is None else getattr(cfg, k) for k in UI_FIELDS]
     start = time.perf_counter()
     with running_app() as (_, port):
-        outputs = _client(port).predict(handle_file(str(args.corpus)), None, "en", *values,
-                                        api_name="/train")
+        outputs = _client(port).predict(handle_file(str(args.corpus)), None, "en",
+                                        *api_settings(cfg), api_name="/train")
     seconds = time.perf_counter() - start
     zips = re.findall(r'[^"\s\']+\.zip', json.dumps(outputs, default=str))
     if not zips:

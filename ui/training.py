@@ -25,7 +25,17 @@ from ui import evaluation
 from ui.locales import chart_labels, plural, t
 
 DEFAULT_PRESET = "matching"
+# /train's settings that came after `encoding`: they follow it, so older positional calls
+# (file, column, language, the first fifteen settings, encoding) keep their meaning.
+API_LATE_FIELDS: tuple[str, ...] = ("ranking_weight",)
 AUTO = "auto"  # the encoding dropdown's "detect it" value (also what /train and /preview_corpus default to)
+
+
+def api_settings(cfg: TrainConfig, encoding: str = AUTO) -> list[Any]:
+    """/train's positional inputs after file, column and language, for `cfg` (None sent as 0)."""
+    value = {k: 0 if getattr(cfg, k) is None else getattr(cfg, k) for k in UI_FIELDS}
+    return ([value[k] for k in UI_FIELDS if k not in API_LATE_FIELDS] + [encoding]
+            + [value[k] for k in API_LATE_FIELDS])
 
 
 def _encoding(value: str | None) -> str | None:
@@ -212,10 +222,11 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict
                        time_budget_s: float | None, max_steps: float | None, seed: float,
                        objective: str | None = None, anchor_weight: float | None = None,
                        hard_negatives: bool | None = None, encoding: str | None = AUTO,
-                       request: gr.Request = None):
+                       ranking_weight: float | None = None, request: gr.Request = None):
         """Train in the background queue; stream progress, the loss curve and the result.
 
-        The trailing settings and `encoding` are optional (older /train calls omit them)."""
+        The trailing settings and `encoding` are optional (older /train calls omit them);
+        settings added after `encoding` come after it (API_LATE_FIELDS)."""
         if not file:
             raise gr.Error(t("err_no_corpus", lang))
         out = user_dir(request, lang) / "trained" / time.strftime("adapter-%Y%m%d-%H%M%S")
@@ -271,8 +282,11 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict
           [c["preview_json"], lang_radio, *fields], [c["plan"]], **PRIVATE)
     c["preset"].change(apply_preset, [c["preset"]], fields, **PRIVATE)
     c["start"].click(lambda: evaluation.cleared(sim["eval"]), None, evaluation.outputs(sim["eval"]), **PRIVATE)
-    c["start"].click(start_training, [c["corpus"], c["text_col"], lang_radio, *fields, c["encoding"]], outputs,
-                     api_name="train", concurrency_limit=8, concurrency_id="train")
+    early = [box for box, name in zip(fields, UI_FIELDS) if name not in API_LATE_FIELDS]
+    late = [box for box, name in zip(fields, UI_FIELDS) if name in API_LATE_FIELDS]
+    inputs = [c["corpus"], c["text_col"], lang_radio, *early, c["encoding"], *late]
+    c["start"].click(start_training, inputs, outputs, api_name="train", concurrency_limit=8,
+                     concurrency_id="train")
     c["cancel"].click(cancel_training, [lang_radio], [c["status"]], concurrency_limit=None, **PRIVATE)
     c["use"].click(use_trained, [c["trained_dir"], lang_radio], [sim["adapter"], tabs, status], **PRIVATE)
     c["push"].click(push_trained, [c["trained_dir"], c["hub_repo"], c["hub_token"], c["hub_private"], lang_radio],

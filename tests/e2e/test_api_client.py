@@ -7,6 +7,7 @@ the error messages and the trained adapter's format against a real running app.
 """
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -155,7 +156,12 @@ def test_train_uses_the_chosen_encoding(client: Client, small_corpus: Path, tmp_
     koi = tmp_path / "koi8.txt"
     koi.write_bytes(small_corpus.read_text(encoding="utf-8").encode("koi8-r", errors="replace"))
     args = (8, 16.0, 0.0, 5e-4, 1, 8, 32, 0.6, False, None, 1, 42, "contrastive", 0.0, False)
-    _zip, metrics, *_ = client.predict(handle_file(str(koi)), None, "en", *args, "koi8-r", api_name="/train")
+    # settings added after `encoding` (ui/training.py API_LATE_FIELDS) follow it
+    zip_path, metrics, *_ = client.predict(handle_file(str(koi)), None, "en", *args, "koi8-r", 1.0,
+                                           api_name="/train")
     assert metrics["status"] == "completed" and metrics["n_texts"] == 64
+    with zipfile.ZipFile(zip_path) as z:
+        log = json.loads(z.read(next(n for n in z.namelist() if n.endswith("training_log.json"))))
+    assert log["config"]["ranking_weight"] == 1.0
     with pytest.raises(Exception, match="(?i)utf-8|decode|encoding"):
         client.predict(handle_file(str(koi)), None, "en", *args, "utf-8", api_name="/train")

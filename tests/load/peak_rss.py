@@ -75,12 +75,12 @@ def train(url: str, corpus: Path) -> dict:
     """One training through /train with the form's defaults (TrainConfig())."""
     from gradio_client import Client, handle_file
 
-    from tuning.config import UI_FIELDS, TrainConfig
+    from tuning.config import TrainConfig
+    from ui.training import api_settings
 
     cfg = TrainConfig()
-    values = [0 if getattr(cfg, k) is None else getattr(cfg, k) for k in UI_FIELDS]
-    out = Client(url, verbose=False).predict(handle_file(str(corpus)), None, "en", *values,
-                                             api_name="/train")
+    out = Client(url, verbose=False).predict(handle_file(str(corpus)), None, "en",
+                                             *api_settings(cfg), api_name="/train")
     metrics = out[1] if isinstance(out, (list, tuple)) and len(out) > 1 else {}
     return {k: metrics.get(k) for k in ("status", "steps", "elapsed_s")} if isinstance(metrics, dict) else {}
 
