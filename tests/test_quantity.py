@@ -18,6 +18,7 @@ from tuning.quantity import amounts
     ("Мука пшеничная Макфа 1 kg", "Мука пшеничная Макфа 1000гр"),
     ("Бахилы медицинские №10", "Бахилы медицинские 10 шт"),
     ("Бахилы медицинские, упаковка 10 штук", "Бахилы медицинские №10"),
+    ("Перчатки нитриловые Benovy M, 100 шт", "Бенови перчатки нитрил M упаковка 50 пар"),
     ('Велосипед Stels Navigator 26"', "Велосипед Stels Navigator 26 дюймов"),
     ("Подгузники Pampers 4 (9–14 кг)", "Подгузники Pampers 4 9-14 кг"),
     ("Xiaomi Redmi Note 13 4/128 ГБ", "Xiaomi Redmi Note 13 4 ГБ/128 ГБ"),
@@ -32,6 +33,7 @@ def test_one_amount_in_two_units_is_the_same_product(a: str, b: str) -> None:
     ("Масло моторное Shell Helix HX8 5W-30 4 л", "Масло моторное Shell Helix HX8 5W-40 4 л"),
     ("Лампа светодиодная Gauss 9 Вт E27", "Лампа светодиодная Gauss 9 Вт E14"),
     ("Молоко Простоквашино 500 мл", "Молоко Простоквашино 1 л"),
+    ("Носки мужские Conte Classic 5 пар", "Носки мужские Conte Classic 3 пары"),
     ("Подгузники Pampers 4 (9–14 кг)", "Подгузники Pampers 5 (11–16 кг)"),
 ])
 def test_another_amount_grade_or_socket_is_another_product(a: str, b: str) -> None:

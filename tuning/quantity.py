@@ -13,7 +13,8 @@ Rules (generic, for any catalog):
   and is not followed by a letter, digit or hyphen (so "5W-30", a viscosity grade, stays
   a code, and "2 в 1" reads "в" as volt in both titles alike); `"`, `″` or `''` right after a
   number is inches (26" = 26 дюймов);
-- "№10" is a count of 10, as are "10 шт" / "10 штук" / "упаковка 10 штук";
+- "№10" is a count of 10, as are "10 шт" / "10 штук" / "упаковка 10 штук"; a pair is two
+  ("50 пар" = "100 шт" of gloves);
 - a chain of numbers joined by "/", "+" (memory pairs "4/128 ГБ") or a dash (ranges
   "9–14 кг") shares the unit written after its last number;
 - numbers inside codes ("S24", "E27", "WH1000XM5", "5W-30") and numbers without a unit stay
@@ -58,6 +59,7 @@ SPELLINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("terabyte", ("тб", "tb")),
     ("megapixel", ("мп", "mp")),
     ("piece", ("шт", "штук", "штуки", "штука", "pcs", "pc")),
+    ("pair", ("пар", "пары", "пара", "pairs", "pair")),
     ("kilocalorie", ("ккал", "kcal")),
 )
 UNIT_OF: dict[str, str] = {s: unit for unit, row in SPELLINGS for s in row}
@@ -69,6 +71,7 @@ CONVERTIBLE: tuple[tuple[str, ...], ...] = (
 
 REGISTRY = pint.UnitRegistry(cache_folder=None)
 REGISTRY.define("piece = [count] = pcs")
+REGISTRY.define("pair = 2 * piece")  # gloves: "50 пар" = "100 шт"
 REGISTRY.define("megapixel = [pixels]")
 
 _NUM = r"\d+(?:[.,]\d+)?"

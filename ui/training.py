@@ -133,7 +133,8 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
                                                 label=t("preview", lang), interactive=False, wrap=True,
                                                 max_height=260, column_widths=["50%", "50%"]), "preview")
     c["preset"] = L.choices(L(gr.Dropdown([(t(f"preset_{k}", lang), k) for k in PRESETS], value=DEFAULT_PRESET,
-                                          label=t("preset", lang)), "preset"), "preset_", PRESETS)
+                                          label=t("preset", lang), elem_id="train-preset"), "preset"),
+                            "preset_", PRESETS)
     defaults = ui_defaults(DEFAULT_PRESET)
     with L(gr.Accordion(t("advanced", lang), open=False), "advanced"):
         with gr.Row():

@@ -8,6 +8,7 @@ to a few optimisation steps so the whole file takes well under a minute of train
 from __future__ import annotations
 
 import io
+import json
 import re
 import time
 import zipfile
@@ -95,6 +96,30 @@ def test_train_download_and_use_in_similarity(page, small_corpus: Path) -> None:
     tuned = _score(page, "score-tuned", different_from=default_tuned)
     assert -1.0 <= float(tuned) <= 1.0
     assert page.locator("#score-base textarea").input_value() == old_base  # same base model
+
+
+def test_variants_preset_trains_with_the_ranking_term(page, small_corpus: Path) -> None:
+    """The «catalog with variants» preset fills the form, and the run it starts uses it."""
+    _open_training(page)
+    _upload(page, small_corpus)
+    page.locator("#corpus-preview").get_by_text(re.compile("текст")).wait_for()
+    page.locator("#train-preset input").click()
+    page.locator("[data-testid=dropdown-option]").filter(
+        has_text=re.compile("вариантами|with variants")).click()
+    field = page.get_by_label(re.compile(r"\(ranking_weight\)$"))
+    if not field.is_visible():
+        page.get_by_text(re.compile("^(Параметры|Settings)$")).click()
+    page.wait_for_function("() => [...document.querySelectorAll('input[type=number]')].some("
+                           "el => el.closest('label, .block')?.innerText.includes('ranking_weight')"
+                           " && Number(el.value) === 1)")
+    _set_field(page, "max_steps", 2)
+    page.locator("#train-start").click()
+    page.locator("#train-result").get_by_text(re.compile("завершено|completed")).wait_for(timeout=150_000)
+    link = page.locator("#train-zip a[download]")
+    link.wait_for()
+    with zipfile.ZipFile(io.BytesIO(page.request.get(link.get_attribute("href")).body())) as zf:
+        log = json.loads(zf.read(next(n for n in zf.namelist() if n.endswith("training_log.json"))))
+    assert log["config"]["ranking_weight"] == 1.0 and log["steps"] == 2
 
 
 def test_cancel_stops_a_long_training(page) -> None:
