@@ -28,6 +28,8 @@ DEFAULT_PRESET = "matching"
 # /train's settings that came after `encoding`: they follow it, so older positional calls
 # (file, column, language, the first fifteen settings, encoding) keep their meaning.
 API_LATE_FIELDS: tuple[str, ...] = ("ranking_weight",)
+FIELDS_PER_ROW = 8  # the 16 settings in two even rows (one wrapped row clipped the checkboxes)
+FIELD_WIDTH = 140  # px: below it a row wraps (narrow screens)
 AUTO = "auto"  # the encoding dropdown's "detect it" value (also what /train and /preview_corpus default to)
 
 
@@ -137,8 +139,11 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
                             "preset_", PRESETS)
     defaults = ui_defaults(DEFAULT_PRESET)
     with L(gr.Accordion(t("advanced", lang), open=False), "advanced"):
-        with gr.Row():
-            c["fields"] = [_field(L, name, defaults[name], lang) for name in UI_FIELDS]
+        c["fields"] = []
+        for start in range(0, len(UI_FIELDS), FIELDS_PER_ROW):
+            with gr.Row(equal_height=True):
+                c["fields"] += [_field(L, name, defaults[name], lang)
+                                for name in UI_FIELDS[start:start + FIELDS_PER_ROW]]
     c["plan"] = gr.Markdown(elem_id="train-plan")
     with gr.Row():
         c["start"] = L(gr.Button(t("start", lang), variant="primary", elem_id="train-start"), "start", "value")
@@ -171,9 +176,9 @@ def _field(L: Labels, name: str, value: object, lang: str) -> Any:
         box = gr.Dropdown([(t(f"obj_{o}", lang), o) for o in OBJECTIVES], value=value, min_width=200,
                           label=t(f"field_{name}", lang), info=t(L_info, lang), elem_id="field-objective")
     elif isinstance(value, bool):
-        box = gr.Checkbox(value, label=t(f"field_{name}", lang), info=t(L_info, lang), min_width=140)
+        box = gr.Checkbox(value, label=t(f"field_{name}", lang), info=t(L_info, lang), min_width=FIELD_WIDTH)
     else:
-        box = gr.Number(value, label=t(f"field_{name}", lang), info=t(L_info, lang), min_width=140,
+        box = gr.Number(value, label=t(f"field_{name}", lang), info=t(L_info, lang), min_width=FIELD_WIDTH,
                         precision=0 if isinstance(value, int) else None)
     L(box, L_info, "info")
     if name == "objective":
