@@ -15,6 +15,7 @@ from tuning.identity import same_identity
 from tuning.model import embed, load_for_training
 from tuning.objectives import build_objective
 from tuning.train import planned_epochs, train
+from tuning.variants import auto_ranking_weight
 
 TEXTS = ["смартфон apple iphone 15 128 гб черный", "смартфон apple iphone 15 pro 128 гб",
          "кофемашина nespresso для дома", "наушники xiaomi белый", "умные часы samsung 128 гб",
@@ -74,6 +75,9 @@ def test_every_objective_trains_and_saves(objective: str, tiny_encoder: Path, tm
     assert log["config"]["objective"] == objective and all(np.isfinite(log["losses"]))
     if "contrastive" in objective:
         assert log["hard_negatives_found"] >= 2
+        # ranking_weight None (auto): decided from the titles' one-word siblings, and logged
+        assert log["config"]["ranking_weight"] is None
+        assert log["ranking_weight_used"] == auto_ranking_weight(log["template_sibling_share"])
 
 
 @pytest.mark.parametrize("rows", [True, False])

@@ -9,7 +9,8 @@ import pytest
 
 from tuning.data import load_corpus
 from tuning.identity import same_identity
-from tuning.variants import VariantMaker
+from tuning.variants import (VARIANT_CATALOG_SHARE, VariantMaker, auto_ranking_weight,
+                             template_sibling_share)
 
 CORPUS = Path(__file__).resolve().parents[1] / "examples" / "products_corpus.csv"
 CATALOG = [
@@ -80,3 +81,25 @@ def test_corpus_titles_mostly_get_a_variant() -> None:
     made = [maker.make(t, rng) for t in texts]
     assert sum(m is not None for m in made) / len(made) > 0.8
     assert all(m != t for m, t in zip(made, texts) if m is not None)
+
+
+def test_one_word_siblings_are_counted_and_switch_the_ranking_term_on() -> None:
+    titles = ["Масло Shell Helix HX8 5W-30 4 л", "Масло Shell Helix HX8 5W-30 1 л",
+              "масло shell helix hx8 5w-30 4 л",  # the first again in other case: one title
+              "Лампа Gauss 9 Вт E27", "Кабель USB Type-C 2 м"]
+    assert template_sibling_share(titles) == pytest.approx(2 / 4)
+    assert template_sibling_share([]) == 0.0
+    assert auto_ranking_weight(0.5) == 1.0 and auto_ranking_weight(0.1) == 0.0
+
+
+def test_the_example_corpus_reads_as_many_sellers_the_variant_sets_as_templates() -> None:
+    """The threshold sits between what was measured on each side (tuning/variants.py)."""
+    import pandas as pd
+
+    examples = CORPUS.parent
+    corpus = load_corpus(CORPUS, "title").texts
+    assert template_sibling_share(corpus) < VARIANT_CATALOG_SHARE / 2
+    for name in ("dev_variants.csv", "dev_variants_b.csv"):
+        dev = pd.read_csv(examples / name)
+        titles = sorted(set(dev["query"]) | set(dev["positive"]) | set(dev["hard_negative"]))
+        assert template_sibling_share(titles) > 2 * VARIANT_CATALOG_SHARE

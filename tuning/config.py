@@ -71,11 +71,13 @@ class TrainConfig:
         1.0, "Contrastive: share of hard negatives made from the title itself, with exactly one "
              "attribute changed (an amount, a model-code digit or letter, a variant word: "
              "tuning/variants.py); the rest are mined corpus neighbours. 0 = mined only.", ge=0, le=1)
-    ranking_weight: float = _f(
-        0.0, "Contrastive: weight of a batch-wide ranking term (sentence-transformers CoSENT): every "
-             "title's two views must score above every title-and-its-hard-negative pair. 1 gains on "
-             "unseen categories' same-template variants and costs ~0.03 Recall@1 in-domain "
-             "(examples/adapters/README.md); 0 = off.", ge=0, le=10)
+    ranking_weight: float | None = _f(
+        None, "Contrastive: weight of a batch-wide ranking term (sentence-transformers CoSENT): every "
+              "title's two views must score above every title-and-its-hard-negative pair. It gains "
+              "on catalogs that list variants in one seller template and costs ~0.03 Recall@1 on "
+              "many sellers' wordings (examples/adapters/README.md); empty = auto: 1 when a "
+              "quarter of the titles have a one-word sibling (tuning/variants.py), else 0; "
+              "0 = off.", ge=0, le=10)
     negatives_as_rows: bool = _f(True, "Contrastive: put each title's hard negative in the batch as a "
                                         "row of its own (clean vs augmented views, symmetric loss; "
                                         "2 encodes per row instead of 3).")

@@ -17,9 +17,10 @@ that make another product. Both can be made without labels:
 - anchor: optional `anchor_weight × mean(1 − cos(tuned, base))` on clean titles, whose base
   vectors were computed while mining (the base is the same model before training), keeps
   the adapter near e5 where the corpus says nothing (cf. WiSE-FT);
-- ranking (optional, `ranking_weight`, off by default): sentence-transformers' `CoSENTLoss`
-  over the batch, every title's two views above every title-and-its-hard-negative pair
-  (it helps unseen categories' variants and costs in-domain Recall@1:
+- ranking (`ranking_weight`; by default on only for a catalog of one-template variants,
+  `tuning.variants.auto_ranking_weight`): sentence-transformers' `CoSENTLoss` over the
+  batch, every title's two views above every title-and-its-hard-negative pair (it helps
+  template variants and costs Recall@1 on many sellers' wordings:
   examples/adapters/README.md).
 
 Reference: Henderson et al. (2017), Efficient Natural Language Response Suggestion for

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from tuning.encodings import OFFERED_ENCODINGS, EncodingError, decode
+from tuning.variants import template_sibling_share
 
 from comparison.basics import clean_text
 
@@ -238,4 +239,5 @@ def preview(path: Path, text_column: str | None = None,
     offered = list(OFFERED_ENCODINGS) if corpus.encoding is not None else []
     return {"n_texts": corpus.n_clean, "encoding": corpus.encoding, "encodings": offered,
             "columns": corpus.columns, "text_column": corpus.text_column, "sample": corpus.sample,
-            "n_raw": corpus.n_raw, "dropped": corpus.dropped}
+            "n_raw": corpus.n_raw, "dropped": corpus.dropped,
+            "variant_share": round(template_sibling_share(corpus.texts), 3)}

@@ -22,7 +22,7 @@ from tuning.contrastive import MINING_POOL, ContrastiveLoss, mine_hard_negatives
 from tuning.model import LoadedModel, autocast, embed
 from tuning.noise import noisy_batch
 from tuning.tsdae import TSDAELoss, corpus_vocab
-from tuning.variants import VariantMaker
+from tuning.variants import VariantMaker, auto_ranking_weight, template_sibling_share
 
 Inputs = dict[str, Any]
 
@@ -87,7 +87,7 @@ class ContrastiveObjective(Objective):
             a = [prefix + self._text(j) for j in rows]
             b = [prefix + augment(self._text(j), rng) for j in rows]
             out = {**self.tokens(a + b), **self._base(rows)}
-            if self.cfg.ranking_weight > 0:
+            if self.module.ranking_weight > 0:
                 out["ranked"] = torch.tensor(pairs, dtype=torch.long).view(-1, 2)
             return out
         a = [prefix + augment(self.texts[j], rng) for j in indices]
@@ -185,13 +185,17 @@ def _contrastive(cfg: TrainConfig, loaded: LoadedModel, texts: list[str],
         base = embed(loaded.model, loaded.tokenizer, texts, cfg.prefix, cfg.pooling, cfg.max_length)
     negatives = (mine_hard_negatives(texts, base) if cfg.hard_negatives
                  else [None] * len(texts))
+    share = template_sibling_share(texts)  # None = auto: on for a catalog of template variants
+    ranking = auto_ranking_weight(share) if cfg.ranking_weight is None else cfg.ranking_weight
     module = ContrastiveLoss(loaded.model, cfg.pooling, 1.0 / cfg.temperature, cfg.anchor_weight,
                              use_negatives=cfg.hard_negatives, gather_across_devices=gather,
                              columns=2 if cfg.negatives_as_rows else 3,
-                             ranking_weight=cfg.ranking_weight)
+                             ranking_weight=ranking)
     found = sum(n is not None for n in negatives)
     obj = ContrastiveObjective(module, texts, cfg, loaded.tokenizer,
-                               {"hard_negatives_found": found, "mined_titles": len(texts)})
+                               {"hard_negatives_found": found, "mined_titles": len(texts),
+                                "template_sibling_share": round(share, 3),
+                                "ranking_weight_used": ranking})
     obj.negatives, obj.base = negatives, base
     obj.variants = VariantMaker.learn(texts)
     obj.info["titles_with_variants"] = sum(bool(obj.variants.sites(t)) for t in texts)

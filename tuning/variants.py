@@ -43,6 +43,37 @@ _CODE_LETTER = re.compile(r"(?<![A-Za-z])[A-Za-z](?=\d)|(?<=\d)[A-Za-z](?![A-Za-
 _MAX_ALTERNATIVES = 12
 _MIN_SUPPORT = 2
 """A variant word pair must be seen in at least this many otherwise-identical title pairs."""
+VARIANT_CATALOG_SHARE = 0.25
+"""A catalog where at least this share of titles has a one-word sibling lists variants in
+seller templates: measured 0.085 for examples/products_corpus.csv (many sellers' wordings,
+where the ranking term cost 0.03 Recall@1) against 0.63 and 0.80 for the hand-written
+dev_variants*.csv titles (where it gained; examples/adapters/README.md)."""
+SIBLING_POOL = 20_000
+"""At most this many titles are compared (tuning.contrastive.MINING_POOL: what a run trains on)."""
+
+
+def template_sibling_share(texts: list[str]) -> float:
+    """Share of distinct titles that another title repeats in every word but one, in place.
+
+    Why: such a sibling ("… 4 л" / "… 1 л", "… размер S" / "… размер M") is how one seller
+    template lists a product's variants; a catalog full of them needs the ranking term
+    (`TrainConfig.ranking_weight`), a catalog of many sellers' wordings does not."""
+    titles = list(dict.fromkeys(t.lower() for t in texts))[:SIBLING_POOL]
+    first: dict[int, int] = {}
+    paired: set[int] = set()
+    for i, title in enumerate(titles):
+        words = title.split()
+        for j in range(len(words)):
+            key = hash((len(words), j, *words[:j], *words[j + 1:]))
+            k = first.setdefault(key, i)
+            if k != i:
+                paired.update((i, k))
+    return len(paired) / len(titles) if titles else 0.0
+
+
+def auto_ranking_weight(share: float) -> float:
+    """The ranking term's weight for a catalog with `share` one-word siblings (0 or 1)."""
+    return 1.0 if share >= VARIANT_CATALOG_SHARE else 0.0
 
 
 @dataclass

@@ -98,10 +98,18 @@ EXTRA: dict[str, dict[str, str]] = {
                               "Learn to tell look-alikes apart (15 vs 15 Pro, 1.7 vs 1.2 l)."),
     "field_ranking_weight": _s("Различать варианты (ranking_weight)",
                                "Tell variants apart (ranking_weight)"),
-    "help_ranking_weight": _s("1 — сильнее разводит «тот же шаблон, другой объём»; чуть хуже "
-                              "находит тот же товар в чужой формулировке. 0 — выключено.",
-                              "1 pushes 'same template, other volume' further apart; finds other "
-                              "sellers' wordings slightly worse. 0 = off."),
+    "help_ranking_weight": _s("1 — сильнее разводит «тот же шаблон, другой объём», чуть хуже "
+                              "находит чужие формулировки; 0 — выключено; пусто — само, если "
+                              "четверть названий — такие варианты.",
+                              "1 pushes 'same template, other volume' further apart, finds other "
+                              "sellers' wordings slightly worse; 0 = off; empty = on by itself "
+                              "when a quarter of the titles are such variants."),
+    "plan_variants": _s("  \n🔀 {share} % названий отличаются от другого названия одним словом "
+                        "(варианты в одном шаблоне), поэтому «Различать варианты» включено "
+                        "(ranking_weight = 1).",
+                        "  \n🔀 {share} % of the titles differ from another title in one word "
+                        "(variants in one template), so 'Tell variants apart' is on "
+                        "(ranking_weight = 1)."),
     # ---- run plan (tuning.plan.plan_run), said before the start
     "plan_md": _s("⏱ Обучение займёт **≈ {time}, {steps} {steps_word}** ({epochs} {epochs_word}{auto}){capped}",
                   "⏱ The run will take **≈ {time}, {steps} {steps_word}** ({epochs} {epochs_word}{auto}){capped}"),

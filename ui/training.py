@@ -11,13 +11,14 @@ import pandas as pd
 
 from comparison.charts import training as training_charts
 from tuning import runner
-from tuning.config import OBJECTIVES, PRESETS, UI_FIELDS, TrainConfig, ui_defaults
+from tuning.config import NO_LIMIT_ZERO, OBJECTIVES, PRESETS, UI_FIELDS, TrainConfig, ui_defaults
 from tuning.data import preview as corpus_preview
 from tuning.encodings import OFFERED_ENCODINGS
 from tuning.model import BF16_OFF_LABEL, PLAIN_OFF_LABEL, QLORA_LABEL
 from tuning.augment import augment
 from tuning.noise import delete_words
 from tuning.plan import RunPlan, plan_run
+from tuning.variants import auto_ranking_weight
 from tuning.publish import push_to_hub, zip_adapter
 from ui.common import (PRIVATE, Labels, encoder, encoders, fmt_seconds, guarded, jobs, message,
                        session_of, status_md, user_dir)
@@ -34,8 +35,10 @@ AUTO = "auto"  # the encoding dropdown's "detect it" value (also what /train and
 
 
 def api_settings(cfg: TrainConfig, encoding: str = AUTO) -> list[Any]:
-    """/train's positional inputs after file, column and language, for `cfg` (None sent as 0)."""
-    value = {k: 0 if getattr(cfg, k) is None else getattr(cfg, k) for k in UI_FIELDS}
+    """/train's positional inputs after file, column and language, for `cfg` (a limit's None
+    sent as 0, as the form shows it; other Nones, such as an automatic setting, as None)."""
+    value = {k: 0 if getattr(cfg, k) is None and k in NO_LIMIT_ZERO else getattr(cfg, k)
+             for k in UI_FIELDS}
     return ([value[k] for k in UI_FIELDS if k not in API_LATE_FIELDS] + [encoding]
             + [value[k] for k in API_LATE_FIELDS])
 
@@ -216,7 +219,10 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict
             cfg = TrainConfig.from_ui(dict(zip(UI_FIELDS, values)))
         except ValueError as exc:
             return {c["plan"]: message(exc, lang)}
-        return {c["plan"]: plan_md(plan_run(cfg, int(info["n_texts"])), cfg.epochs is None, lang)}
+        share = float(info.get("variant_share") or 0.0)
+        note = (t("plan_variants", lang, share=round(100 * share))
+                if cfg.ranking_weight is None and auto_ranking_weight(share) > 0 else "")
+        return {c["plan"]: plan_md(plan_run(cfg, int(info["n_texts"])), cfg.epochs is None, lang) + note}
 
     def apply_preset(name: str) -> dict:
         values = ui_defaults(name)
