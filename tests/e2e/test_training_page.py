@@ -98,11 +98,18 @@ def test_train_download_and_use_in_similarity(page, small_corpus: Path) -> None:
     assert page.locator("#score-base textarea").input_value() == old_base  # same base model
 
 
-def test_variants_preset_trains_with_the_ranking_term(page, small_corpus: Path) -> None:
-    """The «catalog with variants» preset fills the form, and the run it starts uses it."""
+def test_a_catalog_of_variants_turns_the_ranking_term_on(page, tmp_path: Path) -> None:
+    """One seller's template with variants: the plan line says the ranking term is on
+    (automatic), the «catalog with variants» preset sets it explicitly, and the run uses it."""
+    catalog = tmp_path / "variants.txt"
+    catalog.write_text("\n".join([f"Масло моторное Shell Helix HX8 5W-30 {v} л" for v in (1, 4, 5)]
+                                 + [f"Лампа светодиодная Gauss {w} Вт E27" for w in (7, 9, 12)]
+                                 + ["Кабель USB Type-C 2 м", "Чай черный Ahmad Tea 100 пакетиков"]),
+                       encoding="utf-8")
     _open_training(page)
-    _upload(page, small_corpus)
-    page.locator("#corpus-preview").get_by_text(re.compile("текст")).wait_for()
+    _upload(page, catalog)
+    plan = page.locator("#train-plan")
+    plan.get_by_text(re.compile(r"75 % (названий|of the titles)")).wait_for()  # 6 of 8 titles
     page.locator("#train-preset input").click()
     page.locator("[data-testid=dropdown-option]").filter(
         has_text=re.compile("вариантами|with variants")).click()
@@ -112,6 +119,9 @@ def test_variants_preset_trains_with_the_ranking_term(page, small_corpus: Path) 
     page.wait_for_function("() => [...document.querySelectorAll('input[type=number]')].some("
                            "el => el.closest('label, .block')?.innerText.includes('ranking_weight')"
                            " && Number(el.value) === 1)")
+    # set by hand now, so no longer announced as automatic
+    page.wait_for_function("() => { const t = document.querySelector('#train-plan').innerText;"
+                           " return t.includes('⏱') && !t.includes('🔀'); }")
     _set_field(page, "max_steps", 2)
     page.locator("#train-start").click()
     page.locator("#train-result").get_by_text(re.compile("завершено|completed")).wait_for(timeout=150_000)
