@@ -89,6 +89,8 @@ def test_one_word_siblings_are_counted_and_switch_the_ranking_term_on() -> None:
               "Лампа Gauss 9 Вт E27", "Кабель USB Type-C 2 м"]
     assert template_sibling_share(titles) == pytest.approx(2 / 4)
     assert template_sibling_share([]) == 0.0
+    long = " ".join(f"слово{i}" for i in range(40))  # a description, not a title
+    assert template_sibling_share([long + " 1 л", long + " 4 л"]) == 0.0
     assert auto_ranking_weight(0.5) == 1.0 and auto_ranking_weight(0.1) == 0.0
 
 

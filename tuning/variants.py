@@ -51,6 +51,9 @@ where the ranking term cost 0.03 Recall@1) against 0.63 and 0.80 for the hand-wr
 dev_variants*.csv titles (where it gained; examples/adapters/README.md)."""
 SIBLING_POOL = 20_000
 """At most this many titles are compared (tuning.contrastive.MINING_POOL: what a run trains on)."""
+SIBLING_MAX_WORDS = 32
+"""Longer texts are descriptions, not titles: they count as having no sibling (and a hostile
+file of 5,000-character rows costs seconds, not hours: the work per text is words × length)."""
 
 
 def template_sibling_share(texts: list[str]) -> float:
@@ -64,6 +67,8 @@ def template_sibling_share(texts: list[str]) -> float:
     paired: set[int] = set()
     for i, title in enumerate(titles):
         words = title.split()
+        if len(words) > SIBLING_MAX_WORDS:
+            continue
         for j in range(len(words)):
             # an 8-byte digest, not the tuple: a fifth of the memory, the same in every process
             key = blake2b(f"{j}\0{' '.join(words[:j])}\0{' '.join(words[j + 1:])}".encode(),
