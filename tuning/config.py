@@ -265,7 +265,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "qlora_4bit": {"use_4bit": True},
     # A catalog that lists a product's variants (size, volume, grade) in one seller template:
     # the ranking term gains there and costs ~0.03 Recall@1 on cross-seller wordings
-    # (examples/adapters/README.md), so it is a choice, not the default.
+    # (examples/adapters/README.md). The default decides from the catalog; this forces it on.
     "variants": {"ranking_weight": 1.0},
     # The source report's method (seed 000): TSDAE, r16 / alpha 32 / dropout 0.1, 1 epoch.
     "report_tsdae": {

@@ -46,8 +46,8 @@ _MIN_SUPPORT = 2
 """A variant word pair must be seen in at least this many otherwise-identical title pairs."""
 VARIANT_CATALOG_SHARE = 0.25
 """A catalog where at least this share of titles has a one-word sibling lists variants in
-seller templates: measured 0.085 for examples/products_corpus.csv (many sellers' wordings,
-where the ranking term cost 0.03 Recall@1) against 0.63 and 0.80 for the hand-written
+seller templates: measured 0.07 for examples/products_corpus.csv (many sellers' wordings,
+where the ranking term cost 0.03 Recall@1) against 0.67 and 0.84 for the hand-written
 dev_variants*.csv titles (where it gained; examples/adapters/README.md)."""
 SIBLING_POOL = 20_000
 """At most this many titles are compared (tuning.contrastive.MINING_POOL: what a run trains on)."""

@@ -39,8 +39,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     from comparison.base_encoder import resolve_base
     from tuning.config import TrainConfig
-    from ui.training import api_settings
     from tuning.evaluate import evaluate
+    from ui.training import api_settings
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=ROOT / "examples" / "products_corpus.csv")

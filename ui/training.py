@@ -18,8 +18,8 @@ from tuning.model import BF16_OFF_LABEL, PLAIN_OFF_LABEL, QLORA_LABEL
 from tuning.augment import augment
 from tuning.noise import delete_words
 from tuning.plan import RunPlan, plan_run
-from tuning.variants import auto_ranking_weight
 from tuning.publish import push_to_hub, zip_adapter
+from tuning.variants import auto_ranking_weight
 from ui.common import (PRIVATE, Labels, encoder, encoders, fmt_seconds, guarded, jobs, message,
                        session_of, status_md, user_dir)
 from ui import evaluation
@@ -179,10 +179,11 @@ def _field(L: Labels, name: str, value: object, lang: str) -> Any:
         box = gr.Dropdown([(t(f"obj_{o}", lang), o) for o in OBJECTIVES], value=value, min_width=200,
                           label=t(f"field_{name}", lang), info=t(L_info, lang), elem_id="field-objective")
     elif isinstance(value, bool):
-        box = gr.Checkbox(value, label=t(f"field_{name}", lang), info=t(L_info, lang), min_width=FIELD_WIDTH)
+        box = gr.Checkbox(value, label=t(f"field_{name}", lang), info=t(L_info, lang),
+                          min_width=FIELD_WIDTH)
     else:
-        box = gr.Number(value, label=t(f"field_{name}", lang), info=t(L_info, lang), min_width=FIELD_WIDTH,
-                        precision=0 if isinstance(value, int) else None)
+        box = gr.Number(value, label=t(f"field_{name}", lang), info=t(L_info, lang),
+                        min_width=FIELD_WIDTH, precision=0 if isinstance(value, int) else None)
     L(box, L_info, "info")
     if name == "objective":
         L.choices(box, "obj_", OBJECTIVES)
@@ -220,9 +221,11 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict
         except ValueError as exc:
             return {c["plan"]: message(exc, lang)}
         share = float(info.get("variant_share") or 0.0)
+        automatic = cfg.ranking_weight is None and "contrastive" in cfg.objective
         note = (t("plan_variants", lang, share=round(100 * share))
-                if cfg.ranking_weight is None and auto_ranking_weight(share) > 0 else "")
-        return {c["plan"]: plan_md(plan_run(cfg, int(info["n_texts"])), cfg.epochs is None, lang) + note}
+                if automatic and auto_ranking_weight(share) > 0 else "")
+        plan = plan_md(plan_run(cfg, int(info["n_texts"])), cfg.epochs is None, lang)
+        return {c["plan"]: plan + note}
 
     def apply_preset(name: str) -> dict:
         values = ui_defaults(name)
