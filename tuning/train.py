@@ -65,6 +65,7 @@ class TrainResult:
     mode_label: str = ""
     quantized: bool = False
     message: str = ""
+    info: dict = field(default_factory=dict)  # the objective's own record (training_log.json)
 
 
 def training_threads(sample_s: float = 0.3) -> int:
@@ -203,7 +204,7 @@ def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
     message += "; adapter saved" if saved else "; nothing was trained, no adapter saved"
     report(message)
     return TrainResult(status, saved, out_dir if saved else None, step, total, losses, elapsed,
-                       loaded.mode_label, loaded.quantized, message)
+                       loaded.mode_label, loaded.quantized, message, dict(objective.info))
 
 
 def planned_epochs(cfg: TrainConfig, n_texts: int, world: int = 1) -> int:

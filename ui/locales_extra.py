@@ -110,6 +110,10 @@ EXTRA: dict[str, dict[str, str]] = {
                         "  \n🔀 {share} % of the titles differ from another title in one word "
                         "(variants in one template), so 'Tell variants apart' is on "
                         "(ranking_weight = 1)."),
+    "done_ranking": _s("  \n🔀 Различение вариантов было включено (ranking_weight = {weight}); "
+                       "{share} % названий корпуса отличаются от другого названия одним словом.",
+                       "  \n🔀 'Tell variants apart' was on (ranking_weight = {weight}); {share} % of "
+                       "the corpus's titles differ from another title in one word."),
     # ---- run plan (tuning.plan.plan_run), said before the start
     "plan_md": _s("⏱ Обучение займёт **≈ {time}, {steps} {steps_word}** ({epochs} {epochs_word}{auto}){capped}",
                   "⏱ The run will take **≈ {time}, {steps} {steps_word}** ({epochs} {epochs_word}{auto}){capped}"),

@@ -106,6 +106,10 @@ def _summary(rep: runner.TrainingReport, lang: str) -> str:
              n_word=plural(rep.n_texts, "texts", lang),
              mode=_mode(res.mode_label, lang) if res.mode_label else "-",
              saved="✅" if res.adapter_saved else "❌")
+    if res.info.get("ranking_weight_used"):
+        share = res.info.get("template_sibling_share") or 0.0
+        text += t("done_ranking", lang, weight=f"{res.info['ranking_weight_used']:g}",
+                  share=round(100 * share))
     return text if res.adapter_saved else f"{text}  \n{t('nothing_saved', lang)}"
 
 
@@ -115,7 +119,9 @@ def _metrics(rep: runner.TrainingReport) -> dict:
             "n_texts": rep.n_texts, "mode": res.mode_label, "quantized": res.quantized,
             "elapsed_s": round(res.elapsed_s, 1),
             "first_loss": round(res.losses[0], 4) if res.losses else None,
-            "last_loss": round(res.losses[-1], 4) if res.losses else None}
+            "last_loss": round(res.losses[-1], 4) if res.losses else None,
+            **{k: res.info[k] for k in ("template_sibling_share", "ranking_weight_used")
+               if k in res.info}}
 
 
 def build(L: Labels, lang: str) -> dict[str, Any]:

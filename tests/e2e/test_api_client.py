@@ -162,6 +162,6 @@ def test_train_uses_the_chosen_encoding(client: Client, small_corpus: Path, tmp_
     assert metrics["status"] == "completed" and metrics["n_texts"] == 64
     with zipfile.ZipFile(zip_path) as z:
         log = json.loads(z.read(next(n for n in z.namelist() if n.endswith("training_log.json"))))
-    assert log["config"]["ranking_weight"] == 1.0
+    assert log["config"]["ranking_weight"] == 1.0 and metrics["ranking_weight_used"] == 1.0
     with pytest.raises(Exception, match="(?i)utf-8|decode|encoding"):
         client.predict(handle_file(str(koi)), None, "en", *args, "utf-8", api_name="/train")

@@ -124,7 +124,9 @@ def test_a_catalog_of_variants_turns_the_ranking_term_on(page, tmp_path: Path) -
                            " return t.includes('⏱') && !t.includes('🔀'); }")
     _set_field(page, "max_steps", 2)
     page.locator("#train-start").click()
-    page.locator("#train-result").get_by_text(re.compile("завершено|completed")).wait_for(timeout=150_000)
+    result = page.locator("#train-result")
+    result.get_by_text(re.compile("завершено|completed")).wait_for(timeout=150_000)
+    assert "ranking_weight = 1" in result.inner_text()  # the summary says the term was on
     link = page.locator("#train-zip a[download]")
     link.wait_for()
     with zipfile.ZipFile(io.BytesIO(page.request.get(link.get_attribute("href")).body())) as zf:
