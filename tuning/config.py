@@ -277,7 +277,11 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def ui_defaults(preset: str) -> dict[str, Any]:
     """The form's values for a preset (unknown names: the plain defaults); None shown as 0."""
-    cfg = TrainConfig.from_dict(PRESETS.get(preset, {}))
+    return form_values(TrainConfig.from_dict(PRESETS.get(preset, {})))
+
+
+def form_values(cfg: TrainConfig) -> dict[str, Any]:
+    """`cfg` as the form shows it: a limit's None as 0 (no limit); other Nones (automatic) stay."""
     out = {}
     for name in UI_FIELDS:
         value = getattr(cfg, name)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from comparison.charts import training as training_charts
 from tuning import runner
-from tuning.config import NO_LIMIT_ZERO, OBJECTIVES, PRESETS, UI_FIELDS, TrainConfig, ui_defaults
+from tuning.config import OBJECTIVES, PRESETS, UI_FIELDS, TrainConfig, form_values, ui_defaults
 from tuning.data import preview as corpus_preview
 from tuning.encodings import OFFERED_ENCODINGS
 from tuning.model import BF16_OFF_LABEL, PLAIN_OFF_LABEL, QLORA_LABEL
@@ -35,10 +35,8 @@ AUTO = "auto"  # the encoding dropdown's "detect it" value (also what /train and
 
 
 def api_settings(cfg: TrainConfig, encoding: str = AUTO) -> list[Any]:
-    """/train's positional inputs after file, column and language, for `cfg` (a limit's None
-    sent as 0, as the form shows it; other Nones, such as an automatic setting, as None)."""
-    value = {k: 0 if getattr(cfg, k) is None and k in NO_LIMIT_ZERO else getattr(cfg, k)
-             for k in UI_FIELDS}
+    """/train's positional inputs after file, column and language: `cfg` as the form sends it."""
+    value = form_values(cfg)
     return ([value[k] for k in UI_FIELDS if k not in API_LATE_FIELDS] + [encoding]
             + [value[k] for k in API_LATE_FIELDS])
 

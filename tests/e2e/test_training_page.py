@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
@@ -40,11 +41,17 @@ def _upload(page, path: Path) -> None:
     page.locator("#corpus-file input[type=file]").set_input_files(str(path))
 
 
-def _set_field(page, name: str, value: int) -> None:
-    """Open the settings accordion (once) and type into the TrainConfig field `name`."""
+def _settings_field(page, name: str):
+    """The TrainConfig field `name`, with the settings accordion opened (once)."""
     field = page.get_by_label(re.compile(rf"\({name}\)$"))  # «Максимум шагов (max_steps)»
     if not field.is_visible():
         page.get_by_text(re.compile("^(Параметры|Settings)$")).click()
+    return field
+
+
+def _set_field(page, name: str, value: int) -> None:
+    """Type into the TrainConfig field `name`."""
+    field = _settings_field(page, name)
     field.fill(str(value))
     field.press("Tab")  # gradio commits a Number on blur
 
@@ -113,12 +120,7 @@ def test_a_catalog_of_variants_turns_the_ranking_term_on(page, tmp_path: Path) -
     page.locator("#train-preset input").click()
     page.locator("[data-testid=dropdown-option]").filter(
         has_text=re.compile("вариантами|with variants")).click()
-    field = page.get_by_label(re.compile(r"\(ranking_weight\)$"))
-    if not field.is_visible():
-        page.get_by_text(re.compile("^(Параметры|Settings)$")).click()
-    page.wait_for_function("() => [...document.querySelectorAll('input[type=number]')].some("
-                           "el => el.closest('label, .block')?.innerText.includes('ranking_weight')"
-                           " && Number(el.value) === 1)")
+    expect(_settings_field(page, "ranking_weight")).to_have_value("1")
     # set by hand now, so no longer announced as automatic
     page.wait_for_function("() => { const t = document.querySelector('#train-plan').innerText;"
                            " return t.includes('⏱') && !t.includes('🔀'); }")
