@@ -133,3 +133,15 @@ def test_ui_values_zero_means_no_limit_and_integral_floats_are_ints() -> None:
     assert cfg.max_steps is None and cfg.time_budget_s == 600.0 and cfg.r == 8 and cfg.epochs is None
     with pytest.raises(ValueError, match="r"):
         TrainConfig.from_ui({"r": 8.5})
+
+
+def test_an_automatic_setting_is_a_choice_in_the_form() -> None:
+    """A rendered number box sends 0, never empty, so `ranking_weight` is a list with "auto"."""
+    from tuning.config import form_values, ui_defaults
+
+    assert ui_defaults("matching")["ranking_weight"] == "auto"
+    assert ui_defaults("variants")["ranking_weight"] == "1"
+    assert TrainConfig.from_ui({"ranking_weight": "auto"}).ranking_weight is None
+    assert TrainConfig.from_ui({"ranking_weight": "0"}).ranking_weight == 0.0
+    assert TrainConfig.from_ui({"ranking_weight": 0.5}).ranking_weight == 0.5  # typed by hand
+    assert form_values(TrainConfig(ranking_weight=0.5))["ranking_weight"] == "0.5"

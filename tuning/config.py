@@ -219,7 +219,7 @@ def parse_value(name: str, raw: Any) -> Any:
         return raw
     hint, optional = _split_optional(field_types()[name])
     text = raw.strip()
-    if text == "" or text.lower() == "none":
+    if text == "" or text.lower() in ("none", "auto"):
         if optional:
             return None
         if hint is str:
@@ -258,6 +258,9 @@ UI_FIELDS: tuple[str, ...] = ("r", "lora_alpha", "lora_dropout", "learning_rate"
                               "time_budget_s", "max_steps", "seed",
                               "objective", "anchor_weight", "hard_negatives", "ranking_weight")
 NO_LIMIT_ZERO: tuple[str, ...] = ("max_steps", "time_budget_s", "epochs")
+# Settings the form offers as a list (typing another number is allowed), because their empty
+# value means "automatic" and a number box cannot be empty: a rendered box sends 0.
+CHOICE_FIELDS: dict[str, tuple[str, ...]] = {"ranking_weight": ("auto", "0", "1")}
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The defaults exactly (contrastive, plain LoRA): the in-app default run is the CLI's.
@@ -281,12 +284,15 @@ def ui_defaults(preset: str) -> dict[str, Any]:
 
 
 def form_values(cfg: TrainConfig) -> dict[str, Any]:
-    """`cfg` as the form shows it: a limit's None as 0 (no limit); other Nones (automatic) stay."""
+    """`cfg` as the form shows it: a limit's None as 0 (no limit); a listed setting as its
+    choice ("auto" for None, "1" for 1.0); other Nones stay."""
     out = {}
     for name in UI_FIELDS:
         value = getattr(cfg, name)
         if value is None and name in NO_LIMIT_ZERO:
             hint, _ = _split_optional(field_types()[name])
             value = hint(0)
+        elif name in CHOICE_FIELDS:
+            value = "auto" if value is None else f"{value:g}"
         out[name] = value
     return out

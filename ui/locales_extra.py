@@ -99,11 +99,14 @@ EXTRA: dict[str, dict[str, str]] = {
     "field_ranking_weight": _s("Различать варианты (ranking_weight)",
                                "Tell variants apart (ranking_weight)"),
     "help_ranking_weight": _s("1 — сильнее разводит «тот же шаблон, другой объём», чуть хуже "
-                              "находит чужие формулировки; 0 — выключено; пусто — само, если "
-                              "четверть названий — такие варианты.",
+                              "находит чужие формулировки; авто — включается, если четверть "
+                              "названий — такие варианты.",
                               "1 pushes 'same template, other volume' further apart, finds other "
-                              "sellers' wordings slightly worse; 0 = off; empty = on by itself "
-                              "when a quarter of the titles are such variants."),
+                              "sellers' wordings slightly worse; auto = on when a quarter of the "
+                              "titles are such variants."),
+    "choice_ranking_weight_auto": _s("авто (по каталогу)", "auto (from the catalog)"),
+    "choice_ranking_weight_0": _s("0 — выключено", "0 — off"),
+    "choice_ranking_weight_1": _s("1 — включено", "1 — on"),
     "plan_variants": _s("  \n🔀 {share} % названий отличаются от другого названия одним словом "
                         "(варианты в одном шаблоне), поэтому «Различать варианты» включено "
                         "(ranking_weight = 1).",

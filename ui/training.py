@@ -11,7 +11,8 @@ import pandas as pd
 
 from comparison.charts import training as training_charts
 from tuning import runner
-from tuning.config import OBJECTIVES, PRESETS, UI_FIELDS, TrainConfig, form_values, ui_defaults
+from tuning.config import (CHOICE_FIELDS, OBJECTIVES, PRESETS, UI_FIELDS, TrainConfig, form_values,
+                           ui_defaults)
 from tuning.data import preview as corpus_preview
 from tuning.encodings import OFFERED_ENCODINGS
 from tuning.model import BF16_OFF_LABEL, PLAIN_OFF_LABEL, QLORA_LABEL
@@ -156,7 +157,7 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
         c["start"] = L(gr.Button(t("start", lang), variant="primary", elem_id="train-start"), "start", "value")
         c["cancel"] = L(gr.Button(t("cancel", lang), variant="stop", elem_id="train-cancel"), "cancel", "value")
     c["status"] = gr.Markdown(elem_id="train-status")
-    c["loss_plot"] = gr.Plot()
+    c["loss_plot"] = gr.Plot(show_label=False)
     with L(gr.Accordion(t("result", lang), open=True), "result"):
         c["result_md"] = gr.Markdown(elem_id="train-result")
         c["zip"] = L(gr.File(label=t("download", lang), interactive=False, elem_id="train-zip"), "download")
@@ -182,6 +183,11 @@ def _field(L: Labels, name: str, value: object, lang: str) -> Any:
     if name == "objective":
         box = gr.Dropdown([(t(f"obj_{o}", lang), o) for o in OBJECTIVES], value=value, min_width=200,
                           label=t(f"field_{name}", lang), info=t(L_info, lang), elem_id="field-objective")
+    elif name in CHOICE_FIELDS:
+        box = gr.Dropdown([(t(f"choice_{name}_{v}", lang), v) for v in CHOICE_FIELDS[name]], value=value,
+                          allow_custom_value=True, min_width=FIELD_WIDTH, label=t(f"field_{name}", lang),
+                          info=t(L_info, lang), elem_id=f"field-{name}")
+        L.choices(box, f"choice_{name}_", CHOICE_FIELDS[name])
     elif isinstance(value, bool):
         box = gr.Checkbox(value, label=t(f"field_{name}", lang), info=t(L_info, lang),
                           min_width=FIELD_WIDTH)
