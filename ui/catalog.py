@@ -201,7 +201,7 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
             c["share"] = L(gr.Slider(1, 20, value=5, step=1, label=t("cat_share", lang)), "cat_share")
             c["moved_run"] = L(gr.Button(t("cat_moved_run", lang), elem_id="catalog-moved-run"), "cat_moved_run", "value")
         c["moved_md"] = gr.Markdown(elem_id="catalog-moved-md")
-        c["map"] = gr.Plot(elem_id="catalog-map")
+        c["map"] = gr.Plot(show_label=False, elem_id="catalog-map")
         c["changed"] = L(gr.Dataframe(interactive=False, wrap=True, label=t("cat_changed_table", lang),
                                       elem_id="catalog-changed"), "cat_changed_table")
         c["dup_md"] = gr.Markdown(elem_id="catalog-dup-md")

@@ -76,7 +76,7 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
         c["sweep_md"] = gr.Markdown(elem_id="eval-sweep-best")
         with gr.Row():
             c["sweep_table"] = gr.Dataframe(interactive=False, visible=False)
-            c["sweep_plot"] = gr.Plot(visible=False)
+            c["sweep_plot"] = gr.Plot(show_label=False, visible=False)
     return c
 
 

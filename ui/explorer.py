@@ -107,7 +107,8 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
     for row in (("topk", "kw"), ("att",), ("img",), ("shift", "anat"), ("sv", "pvl")):
         with gr.Row():
             for key in row:
-                c[key] = gr.Plot(elem_id=ids[key], visible=key in ("topk", "att", "shift"))
+                c[key] = gr.Plot(show_label=False, elem_id=ids[key],
+                                 visible=key in ("topk", "att", "shift"))
     c["verdict"] = gr.Markdown(elem_id="exp-verdict")
     c.update(explorer_parts.build(L, lang))
     c.update(explorer_learn.build(L, lang))

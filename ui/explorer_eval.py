@@ -97,7 +97,7 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
         c["ev_seed"] = L(gr.Dataframe(seed_results_table(lang), label=t("ev_seed", lang), interactive=False,
                                       wrap=True, elem_id="eval-seed"), "ev_seed")
     with gr.Row():
-        c["ev_plot"] = gr.Plot(elem_id="eval-plot")
+        c["ev_plot"] = gr.Plot(show_label=False, elem_id="eval-plot")
         c["ev_csv"] = L(gr.File(label=t("ev_csv", lang), interactive=False, elem_id="eval-csv"), "ev_csv")
     with gr.Row():
         c["ev_answers"] = L(gr.Dataframe(label=t("ev_answers", lang), interactive=False, wrap=True,

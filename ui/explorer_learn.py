@@ -41,8 +41,8 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
                                  elem_id="ln-step"), "ln_slider")
     c["ln_text"] = gr.Markdown(elem_id="ln-text")
     with gr.Row():
-        c["ln_plot"] = gr.Plot(elem_id="plot-learn", visible=False)
-        c["ln_curve"] = gr.Plot(elem_id="plot-learn-curve", visible=False)
+        c["ln_plot"] = gr.Plot(show_label=False, elem_id="plot-learn", visible=False)
+        c["ln_curve"] = gr.Plot(show_label=False, elem_id="plot-learn-curve", visible=False)
     return c
 
 

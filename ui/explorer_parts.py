@@ -66,9 +66,9 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
         c["ta_attr"] = L(gr.Button(t("ta_attr", lang), elem_id="ta-attr"), "ta_attr", "value")
     c["ta_last"] = gr.State(None)  # the last compare click's LoRA answer, reused by the attribution
     c["ta_text"] = gr.Markdown(elem_id="ta-text")
-    c["ta_plot"] = gr.Plot(elem_id="plot-take-apart", visible=False)
+    c["ta_plot"] = gr.Plot(show_label=False, elem_id="plot-take-apart", visible=False)
     c["ta_sentence"] = gr.Markdown(elem_id="ta-sentence")
-    c["ta_attr_plot"] = gr.Plot(elem_id="plot-attribution", visible=False)
+    c["ta_attr_plot"] = gr.Plot(show_label=False, elem_id="plot-attribution", visible=False)
     return c
 
 

@@ -132,7 +132,7 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
             c["pairs_summary"] = gr.Markdown(elem_id="pairs-summary")
             c["pairs_out"] = L(gr.Dataframe(label=t("results", lang), interactive=False,
                                             elem_id="pairs-out"), "results")
-            c["pairs_plot"] = gr.Plot()
+            c["pairs_plot"] = gr.Plot(show_label=False)
             c["pairs_csv"] = L(gr.File(label=t("csv", lang), interactive=False), "csv")
         with L(gr.Tab(t("list_tab", lang)), "list_tab"):
             seed = pd.DataFrame({"t": [p for pair in SEED_PAIRS for p in pair], "c": ""})
@@ -144,9 +144,9 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
             c["list_summary"] = gr.Markdown()
             with gr.Row():
                 with gr.Column(scale=3):
-                    c["heat_plot"] = gr.Plot()
+                    c["heat_plot"] = gr.Plot(show_label=False)
                 c["list_retrieval"] = gr.Markdown(elem_id="list-retrieval")
-            c["map_plot"] = gr.Plot()
+            c["map_plot"] = gr.Plot(show_label=False)
             c["list_csv"] = L(gr.File(label=t("csv", lang), interactive=False), "csv")
         with L(gr.Tab(t("cat_tab", lang), elem_id="catalog-tab"), "cat_tab"):
             c["catalog"] = catalog.build(L, lang)
