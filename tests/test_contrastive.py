@@ -15,7 +15,7 @@ from tuning.identity import same_identity
 from tuning.model import embed, load_for_training
 from tuning.objectives import build_objective
 from tuning.train import planned_epochs, train
-from tuning.variants import auto_ranking_weight
+from tuning.variants import auto_ranking_weight, auto_twin_positives
 
 TEXTS = ["смартфон apple iphone 15 128 гб черный", "смартфон apple iphone 15 pro 128 гб",
          "кофемашина nespresso для дома", "наушники xiaomi белый", "умные часы samsung 128 гб",
@@ -78,6 +78,31 @@ def test_every_objective_trains_and_saves(objective: str, tiny_encoder: Path, tm
         # ranking_weight None (auto): decided from the titles' one-word siblings, and logged
         assert log["config"]["ranking_weight"] is None
         assert log["ranking_weight_used"] == auto_ranking_weight(log["template_sibling_share"])
+        assert log["config"]["twin_positives"] is None  # auto, by the same rule
+        assert log["twin_positives_used"] == auto_twin_positives(log["template_sibling_share"])
+
+
+TWIN_TEXTS = ["Сок Добрый апельсиновый 1 л", "Добрый сок апельсин, пакет 1000 мл",
+              "Сок Добрый яблочный 1 л", "Наушники Sony WH-CH720N беспроводные",
+              "Сони WH-CH720N наушники полноразмерные", "Кабель Ugreen USB-C 2 м"]
+
+
+@pytest.mark.parametrize("rows", [True, False])
+def test_twin_views_rewrite_the_other_sellers_wording(rows: bool, tiny_encoder: Path) -> None:
+    """With `twin_positives` 1 a title with a catalog twin gets its second view rewritten
+    from the twin; without, from itself (the shipped default's batches stay as they were)."""
+    cfg = _cfg(negatives_as_rows=rows, twin_positives=1.0, hard_negatives=False, batch_size=6)
+    loaded = load_for_training(tiny_encoder, cfg)
+    obj = build_objective(cfg, loaded, TWIN_TEXTS)
+    assert obj.info["twin_positives_used"] == 1.0 and obj.info["titles_with_twin"] >= 2
+    twin_of = {i: j for i, j in enumerate(obj.twins) if j is not None}
+    # all six titles are within the 10 neighbours searched, so the twins are exactly these
+    assert twin_of == {0: 1, 1: 0, 3: 4, 4: 3}
+    for i in twin_of:
+        assert obj._view(i, random.Random(0)) == TWIN_TEXTS[twin_of[i]]
+    off = build_objective(_cfg(negatives_as_rows=rows, twin_positives=0.0), loaded, TWIN_TEXTS)
+    assert off.info["titles_with_twin"] == 0
+    assert all(off._view(i, random.Random(0)) == TWIN_TEXTS[i] for i in range(len(TWIN_TEXTS)))
 
 
 @pytest.mark.parametrize("rows", [True, False])

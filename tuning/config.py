@@ -78,6 +78,12 @@ class TrainConfig:
               "many sellers' wordings (examples/adapters/README.md); empty = auto: 1 when a "
               "quarter of the titles have a one-word sibling (tuning/variants.py), else 0; "
               "0 = off.", ge=0, le=10)
+    twin_positives: float | None = _f(
+        None, "Contrastive: share of second views taken from the title's catalog twin (the same "
+              "product as another seller wrote it, found by tuning/twins.py) instead of a rewrite "
+              "of the title itself. Empty = auto: 1 for a catalog of one-template variants (the "
+              "rule of ranking_weight), else 0 (on many sellers' wordings it cost ~0.015 "
+              "Recall@1: examples/adapters/README.md); 0 = rewrites only.", ge=0, le=1)
     negatives_as_rows: bool = _f(True, "Contrastive: put each title's hard negative in the batch as a "
                                         "row of its own (clean vs augmented views, symmetric loss; "
                                         "2 encodes per row instead of 3).")

@@ -22,7 +22,9 @@ from tuning.contrastive import MINING_POOL, ContrastiveLoss, mine_hard_negatives
 from tuning.model import LoadedModel, autocast, embed
 from tuning.noise import noisy_batch
 from tuning.tsdae import TSDAELoss, corpus_vocab
-from tuning.variants import VariantMaker, auto_ranking_weight, template_sibling_share
+from tuning.twins import find_twins
+from tuning.variants import (VariantMaker, auto_ranking_weight, auto_twin_positives,
+                             template_sibling_share)
 
 Inputs = dict[str, Any]
 
@@ -65,6 +67,8 @@ class ContrastiveObjective(Objective):
     """Two augmented views per title + its mined hard negative (see `tuning.contrastive`)."""
 
     negatives: list[int | None]
+    twins: list[int | None]
+    twin_share: float
     base: np.ndarray
     lengths: list[int]
     variants: VariantMaker
@@ -85,13 +89,13 @@ class ContrastiveObjective(Objective):
         if self.module.columns == 2:
             rows, pairs = self._paired(indices, rng)
             a = [prefix + self._text(j) for j in rows]
-            b = [prefix + augment(self._text(j), rng) for j in rows]
+            b = [prefix + augment(self._view(j, rng), rng) for j in rows]
             out = {**self.tokens(a + b), **self._base(rows)}
             if self.module.ranking_weight > 0:
                 out["ranked"] = torch.tensor(pairs, dtype=torch.long).view(-1, 2)
             return out
         a = [prefix + augment(self.texts[j], rng) for j in indices]
-        b = [prefix + augment(self.texts[j], rng) for j in indices]
+        b = [prefix + augment(self._view(j, rng), rng) for j in indices]
         third = [self._negative(j, rng, set()) if self.cfg.hard_negatives else None for j in indices]
         third = [self._other(j, rng) if k is None else k for j, k in zip(indices, third)]
         enc = self.tokens(a + b + [prefix + self._text(j) for j in third])
@@ -99,6 +103,15 @@ class ContrastiveObjective(Objective):
 
     def _text(self, row: int | str) -> str:
         return row if isinstance(row, str) else self.texts[row]
+
+    def _view(self, row: int | str, rng: random.Random) -> str:
+        """The text a second view is rewritten from: the title's catalog twin (another
+        seller's wording of the product, `tuning.twins`) a `twin_positives` share of the
+        time when it has one, else the title itself."""
+        twin = None if isinstance(row, str) else self.twins[row]
+        if twin is not None and rng.random() < self.twin_share:
+            return self.texts[twin]
+        return self._text(row)
 
     def _base(self, rows: list[int | str]) -> Inputs:
         """Base vectors of corpus rows (zeros and `anchored` 0 for made-up variants)."""
@@ -200,6 +213,12 @@ def _contrastive(cfg: TrainConfig, loaded: LoadedModel, texts: list[str],
     obj.variants = VariantMaker.learn(texts)
     obj.info["titles_with_variants"] = sum(bool(obj.variants.sites(t)) for t in texts)
     obj.info["variant_words_learned"] = len(obj.variants.alternatives)
+    obj.twin_share = (auto_twin_positives(share) if cfg.twin_positives is None
+                      else cfg.twin_positives)
+    obj.twins = (find_twins(texts, obj.base) if obj.twin_share > 0
+                 else [None] * len(texts))
+    obj.info["twin_positives_used"] = obj.twin_share
+    obj.info["titles_with_twin"] = sum(t is not None for t in obj.twins)
     obj.lengths = [len(ids) for ids in loaded.tokenizer(
         [cfg.prefix + t for t in texts], truncation=True, max_length=cfg.max_length)["input_ids"]]
     return obj

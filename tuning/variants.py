@@ -84,6 +84,13 @@ def auto_ranking_weight(share: float) -> float:
     return 1.0 if share >= VARIANT_CATALOG_SHARE else 0.0
 
 
+def auto_twin_positives(share: float) -> float:
+    """The share of twin views (`tuning.twins`) for a catalog with `share` one-word siblings:
+    the same rule as the ranking term (they gain together on template catalogs, and twins
+    cost Recall@1 on a catalog of many sellers' wordings: examples/adapters/README.md)."""
+    return auto_ranking_weight(share)
+
+
 @dataclass
 class VariantMaker:
     """Learns what varies in a catalog, then makes one-attribute variants of its titles."""
@@ -93,8 +100,10 @@ class VariantMaker:
     alternatives: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def learn(cls, texts: list[str]) -> "VariantMaker":
-        """Values per unit, code letters and variant words, from the corpus alone."""
+    def learn(cls, texts: list[str], min_support: int = _MIN_SUPPORT) -> "VariantMaker":
+        """Values per unit, code letters and variant words, from the corpus alone (a word pair
+        seen in `min_support` otherwise-identical title pairs; `tuning.twins` takes one, as
+        it only refuses pairs with them)."""
         values: dict[str, set[str]] = defaultdict(set)
         letters: set[str] = set()
         slots: dict[tuple[str, ...], set[str]] = defaultdict(set)
@@ -114,7 +123,7 @@ class VariantMaker:
             support.update((w, o) for w in words for o in words if w != o and not _same_word(w, o))
         alternatives: dict[str, set[str]] = defaultdict(set)
         for (w, o), n in support.items():
-            if n >= _MIN_SUPPORT:
+            if n >= min_support:
                 alternatives[w].add(o)
         return cls({u: sorted(v) for u, v in values.items() if len(v) > 1}, sorted(letters),
                    {w: sorted(o)[:_MAX_ALTERNATIVES] for w, o in alternatives.items()})

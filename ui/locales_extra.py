@@ -109,14 +109,22 @@ EXTRA: dict[str, dict[str, str]] = {
     "choice_ranking_weight_1": _s("1 — включено", "1 — on"),
     "plan_variants": _s("  \n🔀 {share} % названий отличаются от другого названия одним словом "
                         "(варианты в одном шаблоне), поэтому «Различать варианты» включено "
-                        "(ranking_weight = 1).",
+                        "(ranking_weight = 1), и модель будет учиться на других формулировках "
+                        "тех же товаров, найденных в каталоге (twin_positives = 1).",
                         "  \n🔀 {share} % of the titles differ from another title in one word "
                         "(variants in one template), so 'Tell variants apart' is on "
-                        "(ranking_weight = 1)."),
+                        "(ranking_weight = 1), and the model will learn from other wordings of "
+                        "the same products found in the catalog (twin_positives = 1)."),
     "done_ranking": _s("  \n🔀 Различение вариантов было включено (ranking_weight = {weight}); "
                        "{share} % названий корпуса отличаются от другого названия одним словом.",
                        "  \n🔀 'Tell variants apart' was on (ranking_weight = {weight}); {share} % of "
                        "the corpus's titles differ from another title in one word."),
+    "done_twins": _s("  \n🔗 Тот же товар в словах другого продавца (те же числа и модель, "
+                     "другие слова) нашёлся в каталоге для {n} {n_word} из {total}; на этих парах "
+                     "модель училась, что это один товар.",
+                     "  \n🔗 The same product in another seller's words (same numbers and model, "
+                     "other words) was found in the catalog for {n} {n_word} of {total}; the model "
+                     "learned from these pairs that they are one product."),
     # ---- run plan (tuning.plan.plan_run), said before the start
     "plan_md": _s("⏱ Обучение займёт **≈ {time}, {steps} {steps_word}** ({epochs} {epochs_word}{auto}){capped}",
                   "⏱ The run will take **≈ {time}, {steps} {steps_word}** ({epochs} {epochs_word}{auto}){capped}"),

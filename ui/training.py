@@ -109,6 +109,10 @@ def _summary(rep: runner.TrainingReport, lang: str) -> str:
         share = res.info.get("template_sibling_share") or 0.0
         text += t("done_ranking", lang, weight=f"{res.info['ranking_weight_used']:g}",
                   share=round(100 * share))
+    if res.info.get("twin_positives_used"):
+        n = int(res.info.get("titles_with_twin") or 0)
+        text += t("done_twins", lang, n=n, n_word=plural(n, "titles_gen", lang),
+                  total=rep.n_texts)
     return text if res.adapter_saved else f"{text}  \n{t('nothing_saved', lang)}"
 
 
@@ -119,7 +123,8 @@ def _metrics(rep: runner.TrainingReport) -> dict:
             "elapsed_s": round(res.elapsed_s, 1),
             "first_loss": round(res.losses[0], 4) if res.losses else None,
             "last_loss": round(res.losses[-1], 4) if res.losses else None,
-            **{k: res.info[k] for k in ("template_sibling_share", "ranking_weight_used")
+            **{k: res.info[k] for k in ("template_sibling_share", "ranking_weight_used",
+                                        "twin_positives_used", "titles_with_twin")
                if k in res.info}}
 
 

@@ -1,0 +1,141 @@
+"""Catalog twins: one product written by another seller, found in the catalog itself.
+
+Why: the augmentations (`tuning.augment`) respell a title — script, order, units, case,
+filler — but cannot reword it: "Зарядка Анкер 20W" and "Сетевое зарядное устройство Anker
+PowerPort 20 Вт" share no rewrite. A marketplace catalog often holds such other wordings of
+one product, unlabelled. Training a title against its twin as the positive teaches exactly
+the invariance that matching across sellers needs, in the catalog's own words.
+
+A twin of title `a` is the nearest title `b` (base encoder, among `k` neighbours) that:
+- has the same identity (`tuning.identity.same_identity` is True: every amount and model
+  word of each is found in the other; "500 мл" = "0,5 л");
+- shares evidence, not only an absence: a model word, or an amount written with a unit in
+  both (a bare "15" beside "15 м" is no evidence);
+- is not a template sibling: not the same words around one short span that differs
+  ("… апельсиновый 1 л" / "… яблочный 1 л", "Rexona Нежно и сочно спрей" / "Rexona Яркий
+  букет спрей", "… песок 1000 г" / "… песок тростниковый 1000 г"), unless the span differs
+  only in colour, filler, word order or script ("Сони" / "Sony");
+- gives no other letter size or grade ("S" / "M", "база A" / "база C") and no other gender
+  ("муж." / "жен."), when both give one;
+- has no variant-word conflict: no word of `a` missing from `b` whose catalog alternatives
+  (`tuning.variants.VariantMaker`, learned from one-word siblings, one pair is enough) start like a word of `b`
+  missing from `a` ("апельсиновый" vs "яблоко": flavours that the catalog's siblings swap).
+
+Precision matters more than coverage: a wrong twin teaches that two variants are one
+product, the very mistake this tuning exists to fix. Most titles get no twin.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+import torch
+
+from tuning.identity import (NON_IDENTITY, _unmatched, model_words, same_identity, skeleton,
+                             to_latin)
+from tuning.quantity import amounts, unmatched
+from tuning.variants import SIBLING_MAX_WORDS, VariantMaker
+
+_WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+_LETTER = re.compile(r"(?<![\w.-])(X{0,3}[SML]|[A-H])(?![\w.-])")
+_GENDER = re.compile(r"\b(муж|жен|мальч|девоч|men|women)", re.IGNORECASE)
+_SLOT = 3
+"""A template's slot is at most this many words ("Нежно и сочно" / "Яркий букет")."""
+_STEM = 4
+"""Two words whose Latin sound skeletons start with the same 4 letters are one word here
+(inflection and script: "персик" / "персиковый", "олива" / "Olive")."""
+
+
+def _evidence(a: str, b: str) -> bool:
+    """Something both titles state: a shared model word or a shared amount with a unit."""
+    return _states(a, b) or _states(b, a)
+
+
+def _states(a: str, b: str) -> bool:
+    """A model word or a unit amount of `a` that `b` states too."""
+    mine = model_words(a)
+    if mine and len(_unmatched(mine, b)) < len(mine):
+        return True
+    with_unit = tuple(x for x in amounts(a) if x.unit)
+    if not with_unit:
+        return False
+    left, _ = unmatched(with_unit, tuple(x for x in amounts(b) if x.unit))
+    return len(left) < len(with_unit)
+
+
+def _sibling(a: str, b: str) -> bool:
+    """One template, one slot changed: the same words before and after a short span (up to
+    `_SLOT` words on each side) that differs in more than colour, filler, order or script."""
+    wa, wb = a.lower().split(), b.lower().split()
+    head = len(os.path.commonprefix([wa, wb]))
+    tail = len(os.path.commonprefix([wa[head:][::-1], wb[head:][::-1]]))
+    mid_a, mid_b = wa[head:len(wa) - tail], wb[head:len(wb) - tail]
+    if head + tail == 0 or len(mid_a) > _SLOT or len(mid_b) > _SLOT:
+        return False
+    content = {w.strip(",.;:()") for w in mid_a + mid_b} - NON_IDENTITY - {""}
+    if not content or sorted(mid_a) == sorted(mid_b):
+        return False
+    return _stems(set(mid_a)) != _stems(set(mid_b))
+
+
+def _stems(words: set[str]) -> set[str]:
+    """Each word's start in one script ("olive" and "олива" both start "oliv")."""
+    return {skeleton(to_latin(w))[:_STEM] for w in words}
+
+
+def _variant_conflict(a: str, b: str, maker: VariantMaker) -> bool:
+    """A word of one title (not in the other) whose catalog alternatives include a word of
+    the other (not in the first)."""
+    wa, wb = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
+    stems_a, stems_b = _stems(wa), _stems(wb)
+    only_a = {w for w in wa if not _stems({w}) & stems_b}
+    only_b = {w for w in wb if not _stems({w}) & stems_a}
+    if not only_a or not only_b:
+        return False
+    return any(_stems(set(maker.alternatives.get(w, ()))) & _stems(rivals)
+               for mine, rivals in ((only_a, only_b), (only_b, only_a)) for w in mine)
+
+
+def _marks(text: str) -> tuple[set[str], set[str]]:
+    """Letter sizes and grades ("S", "XL", "база A") and gender words, as written."""
+    return ({m.upper() for m in _LETTER.findall(text)},
+            {m.lower()[:3] for m in _GENDER.findall(text)})
+
+
+def _marks_differ(a: str, b: str) -> bool:
+    """Both titles give a letter size / grade or a gender, and they differ (one-sided is fine)."""
+    return any(x and y and x != y for x, y in zip(_marks(a), _marks(b)))
+
+
+def is_twin(a: str, b: str, maker: VariantMaker) -> bool:
+    """All the rules above for one pair (the neighbour search is `find_twins`)."""
+    return (a.lower() != b.lower() and same_identity(a, b) is True and _evidence(a, b)
+            and not _sibling(a, b) and not _marks_differ(a, b)
+            and not _variant_conflict(a, b, maker))
+
+
+def find_twins(texts: list[str], base_emb: np.ndarray, k: int = 10,
+               chunk: int = 2048) -> list[int | None]:
+    """For each title, its nearest twin among `k` base neighbours (index), or None.
+
+    Variant words are learned from a single sibling pair here (two for the negatives that
+    `tuning.variants` makes): a word the catalog swaps even once is enough to refuse a twin.
+    A text of more than `SIBLING_MAX_WORDS` words is a description, not a title: it has no
+    twin and is no twin (and a hostile file of long rows costs no more than a catalog)."""
+    maker = VariantMaker.learn(texts, min_support=1)
+    short = [len(t.split()) <= SIBLING_MAX_WORDS for t in texts]
+    emb = torch.from_numpy(np.ascontiguousarray(base_emb, dtype=np.float32))
+    k = min(k, len(texts) - 1)
+    out: list[int | None] = []
+    for start in range(0, len(texts), chunk):
+        sims = emb[start:start + chunk] @ emb.T
+        rows = torch.arange(sims.shape[0])
+        sims[rows, rows + start] = -2.0
+        top = sims.topk(k, dim=1).indices.tolist() if k > 0 else [[] for _ in rows]
+        for offset, neighbours in enumerate(top):
+            i = start + offset
+            out.append(next((j for j in neighbours
+                             if short[i] and short[j] and is_twin(texts[i], texts[j], maker)),
+                            None))
+    return out
