@@ -100,6 +100,10 @@ def test_twin_views_rewrite_the_other_sellers_wording(rows: bool, tiny_encoder: 
     assert twin_of == {0: 1, 1: 0, 3: 4, 4: 3}
     for i in twin_of:
         assert obj._view(i, random.Random(0)) == TWIN_TEXTS[twin_of[i]]
+    if rows:  # a title and its twin never share a batch (the twin would be a negative there)
+        batch, _ = obj._paired(list(range(len(TWIN_TEXTS))), random.Random(0))
+        corpus_rows = {r for r in batch if not isinstance(r, str)}
+        assert corpus_rows and not any(twin_of.get(r) in corpus_rows for r in corpus_rows)
     off = build_objective(_cfg(negatives_as_rows=rows, twin_positives=0.0), loaded, TWIN_TEXTS)
     assert off.info["titles_with_twin"] == 0
     assert all(off._view(i, random.Random(0)) == TWIN_TEXTS[i] for i in range(len(TWIN_TEXTS)))

@@ -137,11 +137,15 @@ class ContrastiveObjective(Objective):
     def _paired(self, indices: list[int],
                 rng: random.Random) -> tuple[list[int | str], list[tuple[int, int]]]:
         """Half the batch are titles, the other half their hard negatives (as rows of their own),
-        and the (title row, its negative's row) pairs (a spare title filling a gap is no pair)."""
+        and the (title row, its negative's row) pairs (a spare title filling a gap is no pair).
+
+        No row is the catalog twin of another: a twin in the batch would be an in-batch
+        negative for the title whose positive it is (`_apart`)."""
+        indices = self._apart(indices)
         half = (len(indices) + 1) // 2
         rows: list[int | str] = list(indices[:half])
         pairs: list[tuple[int, int]] = []
-        seen = set(indices[:half])
+        seen = set(indices[:half]) | {self.twins[j] for j in indices[:half]}
         spare = iter(indices[half:])
         for i, j in enumerate(indices[:half]):
             if len(rows) == len(indices):
@@ -154,8 +158,21 @@ class ContrastiveObjective(Objective):
             if k is not None:
                 rows.append(k)
                 if not isinstance(k, str):
-                    seen.add(k)
+                    seen.update((k, self.twins[k]))
         return rows, pairs
+
+    def _apart(self, indices: list[int]) -> list[int]:
+        """`indices` with every title whose twin came earlier moved to the end (a spare)."""
+        first: list[int] = []
+        later: list[int] = []
+        taken: set[int | None] = set()
+        for j in indices:
+            if j in taken:
+                later.append(j)
+            else:
+                first.append(j)
+                taken.update((j, self.twins[j]))
+        return first + later
 
     def _other(self, j: int, rng: random.Random) -> int:
         k = rng.randrange(len(self.texts) - 1) if len(self.texts) > 1 else 0
