@@ -49,7 +49,7 @@ def test_another_sellers_wording_is_a_twin(a: str, b: str, maker: VariantMaker) 
     ("Масло Shell Helix HX8 5W-30 4 л", "Shell Хеликс HX8 5W-30 масло 1 л"),
     ("Лампа Gauss 9 Вт E27", "Гаусс лампочка E14 9W"),
     # a bare number beside an amount is no shared evidence
-    ("Леска Чемпион звезда 15м", "Стекло на айфон 15 защитное"),
+    ("Чемпион леска триммерная звезда 3.0мм 15м", "Стекло на айфон 15 защитное 3D, олеофобное"),
     # letter size, grade, gender
     ("Футболка Lacoste TH2038 мужская S", "LACOSTE TH2038 футболка для мужчин M"),
     ("Краска Caparol Samtex 7, база A, 2,5 л", "Капарол Samtex 7 краска база C 2,5 л"),

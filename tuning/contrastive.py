@@ -5,7 +5,9 @@ make a different SKU, and measurably lowers same-product retrieval (GUIDE §2). 
 needs is (1) invariance to how sellers spell one product and (2) sensitivity to the tokens
 that make another product. Both can be made without labels:
 
-- positives: two identity-keeping rewrites of one title (`tuning.augment`);
+- positives: two identity-keeping rewrites of one title (`tuning.augment`), the second one
+  rewritten from the title's catalog twin (another seller's wording of the product,
+  `tuning.twins`) a `twin_positives` share of the time;
 - hard negatives: for each title, its nearest corpus neighbour under the *base* encoder
   whose identity tokens conflict (`tuning.identity.same_identity(...) is False`: 15 vs
   15 Pro, 128 vs 256 ГБ, 1.7 vs 1.2 л), mined once before training, or (a share

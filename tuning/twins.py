@@ -53,8 +53,9 @@ def _evidence(a: str, b: str) -> bool:
 
 
 def _states(a: str, b: str) -> bool:
-    """A model word or a unit amount of `a` that `b` states too."""
-    mine = model_words(a)
+    """A model word (two letters or more: a lone "d" of "3D" is found inside any word) or a
+    unit amount of `a` that `b` states too."""
+    mine = {w for w in model_words(a) if len(w) > 1}
     if mine and len(_unmatched(mine, b)) < len(mine):
         return True
     with_unit = tuple(x for x in amounts(a) if x.unit)
