@@ -163,5 +163,9 @@ def test_train_uses_the_chosen_encoding(client: Client, small_corpus: Path, tmp_
     with zipfile.ZipFile(zip_path) as z:
         log = json.loads(z.read(next(n for n in z.namelist() if n.endswith("training_log.json"))))
     assert log["config"]["ranking_weight"] == 1.0 and metrics["ranking_weight_used"] == 1.0
+    # twin views are not a /train setting: automatic, and reported in the metrics
+    assert log["config"]["twin_positives"] is None
+    assert metrics["twin_positives_used"] == log["twin_positives_used"]
+    assert metrics["titles_with_twin"] == log["titles_with_twin"]
     with pytest.raises(Exception, match="(?i)utf-8|decode|encoding"):
         client.predict(handle_file(str(koi)), None, "en", *args, "utf-8", api_name="/train")
