@@ -44,6 +44,7 @@ from torch.nn import functional as F
 
 from tuning.identity import same_identity
 from tuning.model import pool
+from tuning.neighbours import first_neighbour
 
 MINING_POOL = 20_000
 """At most this many titles are embedded and mined (a random subset of larger corpora)."""
@@ -56,19 +57,8 @@ def mine_hard_negatives(texts: list[str], base_emb: np.ndarray, k: int = 30,
     None when none of the `k` nearest neighbours conflicts (the title then trains with
     in-batch negatives only).
     """
-    out: list[int | None] = []
-    emb = torch.from_numpy(np.ascontiguousarray(base_emb, dtype=np.float32))
-    k = min(k, len(texts) - 1)
-    for start in range(0, len(texts), chunk):
-        sims = emb[start:start + chunk] @ emb.T
-        rows = torch.arange(sims.shape[0])
-        sims[rows, rows + start] = -2.0
-        top = sims.topk(k, dim=1).indices.tolist() if k > 0 else [[] for _ in rows]
-        for offset, neighbours in enumerate(top):
-            i = start + offset
-            out.append(next((j for j in neighbours if same_identity(texts[i], texts[j]) is False),
-                            None))
-    return out
+    return first_neighbour(base_emb, k, lambda i, j: same_identity(texts[i], texts[j]) is False,
+                           chunk)
 
 
 class ContrastiveLoss(nn.Module):

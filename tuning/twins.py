@@ -30,10 +30,10 @@ import os
 import re
 
 import numpy as np
-import torch
 
 from tuning.identity import (NON_IDENTITY, _unmatched, model_words, same_identity, skeleton,
                              to_latin)
+from tuning.neighbours import first_neighbour
 from tuning.quantity import amounts, unmatched
 from tuning.variants import SIBLING_MAX_WORDS, VariantMaker
 
@@ -126,17 +126,6 @@ def find_twins(texts: list[str], base_emb: np.ndarray, k: int = 10,
     twin and is no twin (and a hostile file of long rows costs no more than a catalog)."""
     maker = VariantMaker.learn(texts, min_support=1)
     short = [len(t.split()) <= SIBLING_MAX_WORDS for t in texts]
-    emb = torch.from_numpy(np.ascontiguousarray(base_emb, dtype=np.float32))
-    k = min(k, len(texts) - 1)
-    out: list[int | None] = []
-    for start in range(0, len(texts), chunk):
-        sims = emb[start:start + chunk] @ emb.T
-        rows = torch.arange(sims.shape[0])
-        sims[rows, rows + start] = -2.0
-        top = sims.topk(k, dim=1).indices.tolist() if k > 0 else [[] for _ in rows]
-        for offset, neighbours in enumerate(top):
-            i = start + offset
-            out.append(next((j for j in neighbours
-                             if short[i] and short[j] and is_twin(texts[i], texts[j], maker)),
-                            None))
-    return out
+    return first_neighbour(
+        base_emb, k, lambda i, j: short[i] and short[j] and is_twin(texts[i], texts[j], maker),
+        chunk)
