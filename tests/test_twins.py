@@ -34,6 +34,7 @@ def maker() -> VariantMaker:
     ("Пылесос циклонный DryBOX Amfibia", "Пылесос циклонный DryBOX Amfibia Green"),  # a colour
     ("Наушники Сони WH-CH720N беспроводные", "Наушники Sony WH-CH720N беспроводные"),  # script
     ("Колготки Omsa Attiva 40 den, размер 3 (M)", "Омса Аттива колготки 40 ден р.3"),  # one-sided M
+    ("Кроссовки Nike Air Max 90 женские 38", "Nike Air Max 90 кроссовки для женщин, 38"),
 ])
 def test_another_sellers_wording_is_a_twin(a: str, b: str, maker: VariantMaker) -> None:
     assert is_twin(a, b, maker)

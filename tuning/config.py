@@ -82,8 +82,8 @@ class TrainConfig:
         None, "Contrastive: share of second views taken from the title's catalog twin (the same "
               "product as another seller wrote it, found by tuning/twins.py) instead of a rewrite "
               "of the title itself. Empty = auto: 1 for a catalog of one-template variants (the "
-              "rule of ranking_weight), else 0 (on many sellers' wordings it cost ~0.015 "
-              "Recall@1: examples/adapters/README.md); 0 = rewrites only.", ge=0, le=1)
+              "rule of ranking_weight), else 0 (on many sellers' wordings it cost up to 0.018 "
+              "of Recall@1: examples/adapters/README.md); 0 = rewrites only.", ge=0, le=1)
     negatives_as_rows: bool = _f(True, "Contrastive: put each title's hard negative in the batch as a "
                                         "row of its own (clean vs augmented views, symmetric loss; "
                                         "2 encodes per row instead of 3).")

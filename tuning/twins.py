@@ -1,8 +1,8 @@
 """Catalog twins: one product written by another seller, found in the catalog itself.
 
 Why: the augmentations (`tuning.augment`) respell a title — script, order, units, case,
-filler — but cannot reword it: "Зарядка Анкер 20W" and "Сетевое зарядное устройство Anker
-PowerPort 20 Вт" share no rewrite. A marketplace catalog often holds such other wordings of
+filler — but cannot reword it: "Зарядка Анкер 20W быстрая" and "Сетевое зарядное
+устройство Anker 20 Вт, белое" share no rewrite. A marketplace catalog often holds such other wordings of
 one product, unlabelled. Training a title against its twin as the positive teaches exactly
 the invariance that matching across sellers needs, in the catalog's own words.
 
@@ -18,8 +18,9 @@ A twin of title `a` is the nearest title `b` (base encoder, among `k` neighbours
 - gives no other letter size or grade ("S" / "M", "база A" / "база C") and no other gender
   ("муж." / "жен."), when both give one;
 - has no variant-word conflict: no word of `a` missing from `b` whose catalog alternatives
-  (`tuning.variants.VariantMaker`, learned from one-word siblings, one pair is enough) start like a word of `b`
-  missing from `a` ("апельсиновый" vs "яблоко": flavours that the catalog's siblings swap).
+  (`tuning.variants.VariantMaker`, learned from one-word siblings; one pair is enough)
+  start like a word of `b` missing from `a` ("апельсиновый" vs "яблоко": flavours that the
+  catalog's siblings swap).
 
 Precision matters more than coverage: a wrong twin teaches that two variants are one
 product, the very mistake this tuning exists to fix. Most titles get no twin.
@@ -39,7 +40,7 @@ from tuning.variants import SIBLING_MAX_WORDS, VariantMaker
 
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 _LETTER = re.compile(r"(?<![\w.-])(X{0,3}[SML]|[A-H])(?![\w.-])")
-_GENDER = re.compile(r"\b(муж|жен|мальч|девоч|men|women)", re.IGNORECASE)
+_GENDER = re.compile(r"\b(муж|жен|мальч|девоч)\w*|\b(?:wo)?men\b", re.IGNORECASE)
 _SLOT = 3
 """A template's slot is at most this many words ("Нежно и сочно" / "Яркий букет")."""
 _STEM = 4
@@ -101,7 +102,7 @@ def _variant_conflict(a: str, b: str, maker: VariantMaker) -> bool:
 def _marks(text: str) -> tuple[set[str], set[str]]:
     """Letter sizes and grades ("S", "XL", "база A") and gender words, as written."""
     return ({m.upper() for m in _LETTER.findall(text)},
-            {m.lower()[:3] for m in _GENDER.findall(text)})
+            {m.group().lower()[:3] for m in _GENDER.finditer(text)})
 
 
 def _marks_differ(a: str, b: str) -> bool:
