@@ -135,7 +135,7 @@ def _close(a: str, b: str, loose: bool) -> bool:
     return prev[-1] <= limit
 
 
-def _unmatched(mine: set[str], other_text: str) -> set[str]:
+def unmatched_words(mine: set[str], other_text: str) -> set[str]:
     """Model words with no close spelling in the other title (joined or split codes count:
     'wifi' is found in 'Wi Fi', 'wi' in 'WiFi')."""
     vocab = _latin_vocab(other_text)
@@ -157,7 +157,7 @@ def same_identity(a: str, b: str) -> bool | None:
     left, right = unmatched(amounts(a), amounts(b))
     if left and right:
         return False
-    only_a, only_b = _unmatched(model_words(a), b), _unmatched(model_words(b), a)
+    only_a, only_b = unmatched_words(model_words(a), b), unmatched_words(model_words(b), a)
     if (only_a and only_b) or (only_a | only_b) & MODIFIERS:
         return False
     return True if not (left or right or only_a or only_b) else None

@@ -2,8 +2,8 @@
 
 Why: the augmentations (`tuning.augment`) respell a title — script, order, units, case,
 filler — but cannot reword it: "Зарядка Анкер 20W быстрая" and "Сетевое зарядное
-устройство Anker 20 Вт, белое" share no rewrite. A marketplace catalog often holds such other wordings of
-one product, unlabelled. Training a title against its twin as the positive teaches exactly
+устройство Anker 20 Вт, белое" share no rewrite. A marketplace catalog often holds such
+other wordings of one product, unlabelled. Training a title against its twin as the positive teaches exactly
 the invariance that matching across sellers needs, in the catalog's own words.
 
 A twin of title `a` is the nearest title `b` (base encoder, among `k` neighbours) that:
@@ -32,13 +32,12 @@ import re
 
 import numpy as np
 
-from tuning.identity import (NON_IDENTITY, _unmatched, model_words, same_identity, skeleton,
-                             to_latin)
+from tuning.identity import (NON_IDENTITY, model_words, same_identity, skeleton, to_latin,
+                             unmatched_words)
 from tuning.neighbours import first_neighbour
 from tuning.quantity import amounts, unmatched
-from tuning.variants import SIBLING_MAX_WORDS, VariantMaker
+from tuning.variants import SIBLING_MAX_WORDS, WORD_TOKEN, VariantMaker
 
-_WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 _LETTER = re.compile(r"(?<![\w.-])(X{0,3}[SML]|[A-H])(?![\w.-])")
 _GENDER = re.compile(r"\b(муж|жен|мальч|девоч)\w*|\b(?:wo)?men\b", re.IGNORECASE)
 _SLOT = 3
@@ -57,7 +56,7 @@ def _states(a: str, b: str) -> bool:
     """A model word (two letters or more: a lone "d" of "3D" is found inside any word) or a
     unit amount of `a` that `b` states too."""
     mine = {w for w in model_words(a) if len(w) > 1}
-    if mine and len(_unmatched(mine, b)) < len(mine):
+    if mine and len(unmatched_words(mine, b)) < len(mine):
         return True
     with_unit = tuple(x for x in amounts(a) if x.unit)
     if not with_unit:
@@ -81,18 +80,22 @@ def _sibling(a: str, b: str) -> bool:
     return _stems(set(mid_a)) != _stems(set(mid_b))
 
 
+def _stem(word: str) -> str:
+    """A word's start in one script ("olive" and "олива" both start "oliv")."""
+    return skeleton(to_latin(word))[:_STEM]
+
+
 def _stems(words: set[str]) -> set[str]:
-    """Each word's start in one script ("olive" and "олива" both start "oliv")."""
-    return {skeleton(to_latin(w))[:_STEM] for w in words}
+    return {_stem(w) for w in words}
 
 
 def _variant_conflict(a: str, b: str, maker: VariantMaker) -> bool:
     """A word of one title (not in the other) whose catalog alternatives include a word of
     the other (not in the first)."""
-    wa, wb = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
+    wa, wb = set(WORD_TOKEN.findall(a.lower())), set(WORD_TOKEN.findall(b.lower()))
     stems_a, stems_b = _stems(wa), _stems(wb)
-    only_a = {w for w in wa if not _stems({w}) & stems_b}
-    only_b = {w for w in wb if not _stems({w}) & stems_a}
+    only_a = {w for w in wa if _stem(w) not in stems_b}
+    only_b = {w for w in wb if _stem(w) not in stems_a}
     if not only_a or not only_b:
         return False
     return any(_stems(set(maker.alternatives.get(w, ()))) & _stems(rivals)

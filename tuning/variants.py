@@ -39,7 +39,7 @@ from hashlib import blake2b
 from tuning.identity import CYRILLIC, NON_IDENTITY, UNIT_WORDS
 from tuning.quantity import YEAR, amounts
 
-_TOKEN = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+WORD_TOKEN = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 _CODE_LETTER = re.compile(r"(?<![A-Za-z])[A-Za-z](?=\d)|(?<=\d)[A-Za-z](?![A-Za-z])")
 _MAX_ALTERNATIVES = 12
 _MIN_SUPPORT = 2
@@ -115,7 +115,7 @@ class VariantMaker:
             letters.update(m.group().upper() for m in _CODE_LETTER.finditer(text))
             tokens = [re.sub(r"\d+(?:[.,]\d+)?", "#", t.lower()) for t in text.split()]
             for i, tok in enumerate(tokens):
-                if (i and tokens[i - 1] != "#" and _TOKEN.fullmatch(tok) and tok not in NON_IDENTITY
+                if (i and tokens[i - 1] != "#" and WORD_TOKEN.fullmatch(tok) and tok not in NON_IDENTITY
                         and tok not in UNIT_WORDS and tok[:-2] not in stems):
                     slots[(*tokens[:i], "*", *tokens[i + 1:])].add(tok)
         support: Counter[tuple[str, str]] = Counter()
@@ -145,7 +145,7 @@ class VariantMaker:
             for new in self.code_letters:
                 if new != old.upper():
                     out.append((m.start(), m.end(), new if old.isupper() else new.lower()))
-        for m in _TOKEN.finditer(title):
+        for m in WORD_TOKEN.finditer(title):
             for alt in self.alternatives.get(m.group().lower(), []):
                 out.append((m.start(), m.end(), _like(alt, m.group())))
         return out
