@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import threading
 import time
@@ -50,8 +51,13 @@ class MallocSettings:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
-    """glibc, or None where there is no glibc `mallopt` (musl, macOS, Windows)."""
+    """glibc, or None where there is no glibc `mallopt` (musl, macOS, Windows).
+
+    Looked up once: `find_library` runs ``ldconfig -p`` and reads its ~45 KB listing, which
+    the trimmer thread did every 30 s (a fork of a multi-GB process each time, and a CI leak
+    check once caught that listing in flight as 45.6 KB held "per session")."""
     name = ctypes.util.find_library("c")
     if not name:
         return None

@@ -86,3 +86,17 @@ def test_idle_api_sessions_go_open_pages_stay() -> None:
         sessions._open_pages.discard("page")
     assert dropped == 2
     assert set(holder.session_data) == {"page", "fresh"}
+
+
+def test_trimming_does_not_look_libc_up_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trimmer thread calls trim() every 30 s; a `find_library` there forks ldconfig."""
+    import ctypes.util
+
+    from comparison import allocator
+
+    allocator._libc()
+    looked_up: list[str] = []
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: looked_up.append(name))
+    allocator.trim()
+    allocator.trim()
+    assert looked_up == []
