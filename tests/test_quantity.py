@@ -22,6 +22,8 @@ from tuning.quantity import amounts
     ('Велосипед Stels Navigator 26"', "Велосипед Stels Navigator 26 дюймов"),
     ("Подгузники Pampers 4 (9–14 кг)", "Подгузники Pampers 4 9-14 кг"),
     ("Xiaomi Redmi Note 13 4/128 ГБ", "Xiaomi Redmi Note 13 4 ГБ/128 ГБ"),
+    ("Вертикальный пылесос X-Pert 6.60", "Вертикальный X Pert 6.60"),  # a split code
+    ("Зубная паста R.O.C.S. 74 г", "Зубная паста Р.О.К.С. 74 г"),  # dotted letters, two scripts
 ])
 def test_one_amount_in_two_units_is_the_same_product(a: str, b: str) -> None:
     assert same_identity(a, b) is True
@@ -35,6 +37,9 @@ def test_one_amount_in_two_units_is_the_same_product(a: str, b: str) -> None:
     ("Молоко Простоквашино 500 мл", "Молоко Простоквашино 1 л"),
     ("Носки мужские Conte Classic 5 пар", "Носки мужские Conte Classic 3 пары"),
     ("Подгузники Pampers 4 (9–14 кг)", "Подгузники Pampers 5 (11–16 кг)"),
+    # one-letter sizes: the "s" is inside "смотровые", and a lone "M" / "L" is no unit
+    ("Перчатки нитриловые Benovy смотровые размер S, 100 шт", "Перчатки нитриловые Benovy смотровые размер M, 100 шт"),
+    ("Футболка хлопковая Uniqlo L", "Футболка хлопковая Uniqlo M"),
 ])
 def test_another_amount_grade_or_socket_is_another_product(a: str, b: str) -> None:
     assert same_identity(a, b) is False

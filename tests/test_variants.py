@@ -105,3 +105,15 @@ def test_the_example_corpus_reads_as_many_sellers_the_variant_sets_as_templates(
         dev = pd.read_csv(examples / name)
         titles = sorted(set(dev["query"]) | set(dev["positive"]) | set(dev["hard_negative"]))
         assert template_sibling_share(titles) > 2 * VARIANT_CATALOG_SHARE
+
+
+def test_a_letter_size_or_grade_becomes_another_of_its_kind() -> None:
+    maker = VariantMaker.learn(["Перчатки Benovy размер S, 100 шт", "Футболка Uniqlo XL",
+                                "Краска Tikkurila база A, 2,7 л", "Краска Dulux база C, 2,5 л",
+                                "Антифриз Sintec G 12 до -40 °C"])  # no size: a code, a unit
+    assert maker.letter_marks == ["A", "C", "S", "XL"]
+    title = "Перчатки нитриловые Benovy размер M, 100 шт"
+    made = {new for s, e, new in maker.sites(title) if title[s:e] == "M"}
+    assert made == {"S", "XL"}  # sizes only: "A" and "C" are grades
+    for new in made:
+        assert same_identity(title, title.replace(" M,", f" {new},")) is False

@@ -46,8 +46,8 @@ def _objective_text(cfg: dict[str, Any]) -> str:
     share = cfg.get("template_negatives", 0.0)
     pushed = ("its nearest corpus neighbour whose numbers or model words differ" if not share else
               f"a hard negative — {share:.0%} of the time the title itself with one attribute "
-              "changed (an amount, a model-code digit or letter, a variant word), else its nearest "
-              "corpus neighbour whose numbers or model words differ —")
+              "changed (an amount, a model-code digit or letter, a letter size or grade, a variant "
+              "word), else its nearest corpus neighbour whose numbers or model words differ —")
     contrastive = ("Contrastive: two identity-keeping rewrites of a title are pulled together, "
                    f"and {pushed} is pushed "
                    f"apart (InfoNCE, temperature {cfg.get('temperature', 0.05)}, anchor to the base "

@@ -69,8 +69,9 @@ class TrainConfig:
                                     "title whose numbers or model words differ).")
     template_negatives: float = _f(
         1.0, "Contrastive: share of hard negatives made from the title itself, with exactly one "
-             "attribute changed (an amount, a model-code digit or letter, a variant word: "
-             "tuning/variants.py); the rest are mined corpus neighbours. 0 = mined only.", ge=0, le=1)
+             "attribute changed (an amount, a model-code digit or letter, a letter size or "
+             "grade, a variant word: tuning/variants.py); the rest are mined corpus neighbours. "
+             "0 = mined only.", ge=0, le=1)
     ranking_weight: float | None = _f(
         None, "Contrastive: weight of a batch-wide ranking term (sentence-transformers CoSENT): every "
               "title's two views must score above every title-and-its-hard-negative pair. It gains "

@@ -54,6 +54,10 @@ original new official hit sale the and for with of
 """.split())
 NON_IDENTITY = COLOURS | FILLER
 # Words that turn a model into a sibling model ("iPhone 15" → "iPhone 15 Pro").
+# A letter size or grade standing alone ("размер M", "XL", "база A", "витамин C"); not a
+# unit after a number ("2 M" is two metres, "-40 °C"), nor a code split before its number
+# ("G 12" is "G12", "M 4,2x25" a screw thread).
+LETTER_MARK = re.compile(r"(?<![\w.'’°-])(?<!\d )(X{0,3}[SML]|[2-5]XL|[A-H])(?![\w.'’-])(?! ?\d)")
 MODIFIERS = frozenset("""
 pro plus max mini lite ultra se fe air neo prime classic slim note edge fold flip plus
 про плюс макс мини лайт ультра
@@ -98,13 +102,19 @@ def to_cyrillic(word: str) -> str | None:
 
 
 def model_words(text: str) -> set[str]:
-    """Latin-script identity words, lower-case, letter runs only (digits go to `numbers`)."""
+    """Latin-script identity words, lower-case, letter runs only (digits go to `numbers`).
+
+    A unit's spelling is a unit only beside a number ("64GB", "20 W"); standing alone it is
+    a model word: the "M" and "L" of a glove size are no metre or litre."""
     out: set[str] = set()
+    after_number = False
     for word in words(text):
+        beside_number, after_number = after_number or any(c.isdigit() for c in word), \
+            word[-1].isdigit()
         if not LATIN.search(word) or CYRILLIC.search(word):
             continue
-        for part in re.findall(r"[a-z]+", word.lower().replace("-", "").replace("'", "")):
-            if part not in UNIT_WORDS and part not in NON_IDENTITY:
+        for part in re.findall(r"[a-z]+", re.sub(r"[-'’.]", "", word.lower())):
+            if not (part in UNIT_WORDS and beside_number) and part not in NON_IDENTITY:
                 out.add(part)
     return out
 
@@ -137,11 +147,27 @@ def _close(a: str, b: str, loose: bool) -> bool:
 
 def unmatched_words(mine: set[str], other_text: str) -> set[str]:
     """Model words with no close spelling in the other title (joined or split codes count:
-    'wifi' is found in 'Wi Fi', 'wi' in 'WiFi')."""
+    'wifi' is found in 'Wi Fi', 'wi' in 'WiFi'). A one-letter word ("S", the "d" of "3D")
+    is found only as a word of its own or at either end of a Latin word ("x" in "X-Pert"):
+    inside the joined words any letter is found, and a glove of size S was the same product
+    as one of size M ("смотровые" holds an "s")."""
     vocab = _latin_vocab(other_text)
     joined = "".join(v for v, _ in vocab)
-    return {w for w in mine if not (skeleton(w) in joined
-                                    or any(_close(skeleton(w), v, cyr) for v, cyr in vocab))}
+
+    def found(word: str) -> bool:
+        sound = skeleton(word)
+        if len(word) < 2:  # a word of its own, or the end of a Latin code ("X" of "X-Pert")
+            return any(v == sound or not cyr and (v.startswith(sound) or v.endswith(sound))
+                       for v, cyr in vocab)
+        return sound in joined or any(_close(sound, v, cyr) for v, cyr in vocab)
+
+    return {w for w in mine if not found(w)}
+
+
+def letter_marks(text: str) -> set[str]:
+    """The title's letter sizes and grades, as written (upper case only: a lower-case
+    letter alone is a preposition or a unit more often than a size)."""
+    return set(LETTER_MARK.findall(text))
 
 
 def same_identity(a: str, b: str) -> bool | None:
@@ -149,13 +175,15 @@ def same_identity(a: str, b: str) -> bool | None:
 
     Numbers are compared as amounts (`tuning.quantity`: 500 мл = 0,5 л) and conflict only
     when each title has one the other lacks (one title omitting the memory size is not
-    evidence of another product). Model words conflict when both titles
-    have one the other lacks, or when the one-sided word is a sibling modifier ("15" vs
-    "15 Pro"); a one-sided brand or line name ("Vichy", "Google TV") is only omitted
+    evidence of another product); letter sizes and grades ("S" / "M", "база A" / "база C")
+    conflict when both titles give one and they differ. Model words conflict when both
+    titles have one the other lacks, or when the one-sided word is a sibling modifier ("15"
+    vs "15 Pro"); a one-sided brand or line name ("Vichy", "Google TV") is only omitted
     information, so unknown.
     """
     left, right = unmatched(amounts(a), amounts(b))
-    if left and right:
+    marks_a, marks_b = letter_marks(a), letter_marks(b)
+    if (left and right) or (marks_a and marks_b and marks_a != marks_b):
         return False
     only_a, only_b = unmatched_words(model_words(a), b), unmatched_words(model_words(b), a)
     if (only_a and only_b) or (only_a | only_b) & MODIFIERS:

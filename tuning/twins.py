@@ -7,16 +7,15 @@ other wordings of one product, unlabelled. Training a title against its twin as 
 the invariance that matching across sellers needs, in the catalog's own words.
 
 A twin of title `a` is the nearest title `b` (base encoder, among `k` neighbours) that:
-- has the same identity (`tuning.identity.same_identity` is True: every amount and model
-  word of each is found in the other; "500 мл" = "0,5 л");
+- has the same identity (`tuning.identity.same_identity` is True: every amount, letter
+  size and model word of each is found in the other; "500 мл" = "0,5 л", "S" ≠ "M");
 - shares evidence, not only an absence: a model word, or an amount written with a unit in
   both (a bare "15" beside "15 м" is no evidence);
 - is not a template sibling: not the same words around one short span that differs
   ("… апельсиновый 1 л" / "… яблочный 1 л", "Rexona Нежно и сочно спрей" / "Rexona Яркий
   букет спрей", "… песок 1000 г" / "… песок тростниковый 1000 г"), unless the span differs
   only in colour, filler, word order or script ("Сони" / "Sony");
-- gives no other letter size or grade ("S" / "M", "база A" / "база C") and no other gender
-  ("муж." / "жен."), when both give one;
+- names no other gender ("муж." / "жен."), when both name one;
 - has no variant-word conflict: no word of `a` missing from `b` whose catalog alternatives
   (`tuning.variants.VariantMaker`, learned from one-word siblings; one pair is enough)
   start like a word of `b` missing from `a` ("апельсиновый" vs "яблоко": flavours that the
@@ -38,7 +37,6 @@ from tuning.neighbours import first_neighbour
 from tuning.quantity import amounts, unmatched
 from tuning.variants import SIBLING_MAX_WORDS, WORD_TOKEN, VariantMaker
 
-_LETTER = re.compile(r"(?<![\w.-])(X{0,3}[SML]|[A-H])(?![\w.-])")
 _GENDER = re.compile(r"\b(муж|жен|мальч|девоч)\w*|\b(?:wo)?men\b", re.IGNORECASE)
 _SLOT = 3
 """A template's slot is at most this many words ("Нежно и сочно" / "Яркий букет")."""
@@ -102,21 +100,17 @@ def _variant_conflict(a: str, b: str, maker: VariantMaker) -> bool:
                for mine, rivals in ((only_a, only_b), (only_b, only_a)) for w in mine)
 
 
-def _marks(text: str) -> tuple[set[str], set[str]]:
-    """Letter sizes and grades ("S", "XL", "база A") and gender words, as written."""
-    return ({m.upper() for m in _LETTER.findall(text)},
-            {m.group().lower()[:3] for m in _GENDER.finditer(text)})
-
-
-def _marks_differ(a: str, b: str) -> bool:
-    """Both titles give a letter size / grade or a gender, and they differ (one-sided is fine)."""
-    return any(x and y and x != y for x, y in zip(_marks(a), _marks(b)))
+def _genders_differ(a: str, b: str) -> bool:
+    """Both titles name a gender ("муж." / "жен."), and not the same one (one-sided is fine;
+    letter sizes and grades are `same_identity`'s)."""
+    ga, gb = ({m.group().lower()[:3] for m in _GENDER.finditer(t)} for t in (a, b))
+    return bool(ga and gb and ga != gb)
 
 
 def is_twin(a: str, b: str, maker: VariantMaker) -> bool:
     """All the rules above for one pair (the neighbour search is `find_twins`)."""
     return (a.lower() != b.lower() and same_identity(a, b) is True and _evidence(a, b)
-            and not _sibling(a, b) and not _marks_differ(a, b)
+            and not _sibling(a, b) and not _genders_differ(a, b)
             and not _variant_conflict(a, b, maker))
 
 

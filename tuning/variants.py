@@ -17,6 +17,9 @@ catalog; nothing is copied from our example generator):
   30 → 40, 27 → 26, 1000 → 2000;
 - **code letter**: a single Latin letter glued to digits in a code ("S24", "A55") becomes
   another letter the corpus uses in that position of codes (learned);
+- **letter size or grade**: a letter standing alone (`tuning.identity.LETTER_MARK`:
+  "размер M", "XL", "база A") becomes another one of its kind (size or grade) that the
+  corpus writes alone (learned): "M" → "L", "база A" → "база C";
 - **variant word**: a word the corpus uses for variants — learned as words that differ
   between titles identical in every other word (numbers masked), in at least two such
   title pairs, e.g. flavours, editions, sub-lines — is swapped for one of its
@@ -36,7 +39,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from hashlib import blake2b
 
-from tuning.identity import CYRILLIC, NON_IDENTITY, UNIT_WORDS
+from tuning.identity import CYRILLIC, LETTER_MARK, NON_IDENTITY, UNIT_WORDS
 from tuning.quantity import YEAR, amounts
 
 WORD_TOKEN = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
@@ -98,6 +101,7 @@ class VariantMaker:
     unit_values: dict[str, list[str]] = field(default_factory=dict)
     code_letters: list[str] = field(default_factory=list)
     alternatives: dict[str, list[str]] = field(default_factory=dict)
+    letter_marks: list[str] = field(default_factory=list)
 
     @classmethod
     def learn(cls, texts: list[str], min_support: int = _MIN_SUPPORT) -> "VariantMaker":
@@ -106,6 +110,7 @@ class VariantMaker:
         it only refuses pairs with them)."""
         values: dict[str, set[str]] = defaultdict(set)
         letters: set[str] = set()
+        marks: set[str] = set()
         slots: dict[tuple[str, ...], set[str]] = defaultdict(set)
         stems = {w[:-2] for w in NON_IDENTITY if len(w) > 4}
         for text in texts:
@@ -113,6 +118,7 @@ class VariantMaker:
                 if a.unit:
                     values[a.unit].add(text[a.start:a.end])
             letters.update(m.group().upper() for m in _CODE_LETTER.finditer(text))
+            marks.update(LETTER_MARK.findall(text))
             tokens = [re.sub(r"\d+(?:[.,]\d+)?", "#", t.lower()) for t in text.split()]
             for i, tok in enumerate(tokens):
                 if (i and tokens[i - 1] != "#" and WORD_TOKEN.fullmatch(tok) and tok not in NON_IDENTITY
@@ -126,7 +132,8 @@ class VariantMaker:
             if n >= min_support:
                 alternatives[w].add(o)
         return cls({u: sorted(v) for u, v in values.items() if len(v) > 1}, sorted(letters),
-                   {w: sorted(o)[:_MAX_ALTERNATIVES] for w, o in alternatives.items()})
+                   {w: sorted(o)[:_MAX_ALTERNATIVES] for w, o in alternatives.items()},
+                   sorted(marks))
 
     def sites(self, title: str) -> list[tuple[int, int, str]]:
         """Every (start, end, replacement) that changes one attribute of `title`."""
@@ -145,6 +152,9 @@ class VariantMaker:
             for new in self.code_letters:
                 if new != old.upper():
                     out.append((m.start(), m.end(), new if old.isupper() else new.lower()))
+        for m in LETTER_MARK.finditer(title):
+            out.extend((m.start(), m.end(), new) for new in self.letter_marks
+                       if new != m.group() and _is_size(new) == _is_size(m.group()))
         for m in WORD_TOKEN.finditer(title):
             for alt in self.alternatives.get(m.group().lower(), []):
                 out.append((m.start(), m.end(), _like(alt, m.group())))
@@ -170,6 +180,11 @@ def _same_word(a: str, b: str) -> bool:
         return True
     common = len(os.path.commonprefix([a, b]))
     return common >= min(4, len(a), len(b))
+
+
+def _is_size(mark: str) -> bool:
+    """A clothing-style size ("S", "XL") rather than a grade letter ("A", "C")."""
+    return mark[-1] in "SML"
 
 
 def _value(written: str) -> float:
