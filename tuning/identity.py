@@ -12,10 +12,14 @@ The rules are generic and documented here, not learnt from our example catalog:
 - numbers: every digit run, decimal comma read as a dot ("1,7" == "1.7"); with a unit, an
   amount compared by magnitude (`tuning.quantity`: "500 мл" == "0,5 л"); a standalone
   4-digit year 1990–2039 is filler; "4/128" is two numbers;
-- model words: Latin-script tokens (hyphens dropped, lower-cased, letter/digit runs
-  split: "Watch6" → "watch", "6"), minus units and the colour / filler lexicon below;
+- letter sizes and grades standing alone ("размер M", "XL", "база A"): both titles give
+  one and they differ → another product;
+- model words: Latin-script tokens (hyphens and dots dropped, lower-cased, letter/digit
+  runs split: "Watch6" → "watch", "6"), minus units beside a number and the colour /
+  filler lexicon below;
 - a model word matches a word of the other title when their Latin spellings are within a
-  small edit distance (so "Сони" ~ "Sony", "Сяоми" ~ "Xiaomi" via transliteration).
+  small edit distance (so "Сони" ~ "Sony", "Сяоми" ~ "Xiaomi" via transliteration); a
+  one-letter word must stand alone or end a Latin code there.
 
 `same_identity(a, b)` is True when nothing conflicts, False when an identity token
 conflicts, None when one title only omits information the other gives (unknown).
