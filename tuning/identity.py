@@ -57,11 +57,11 @@ FILLER = frozenset("""
 original new official hit sale the and for with of
 """.split())
 NON_IDENTITY = COLOURS | FILLER
-# Words that turn a model into a sibling model ("iPhone 15" → "iPhone 15 Pro").
 # A letter size or grade standing alone ("размер M", "XL", "база A", "витамин C"); not a
 # unit after a number ("2 M" is two metres, "-40 °C"), nor a code split before its number
 # ("G 12" is "G12", "M 4,2x25" a screw thread).
 LETTER_MARK = re.compile(r"(?<![\w.'’°-])(?<!\d )(X{0,3}[SML]|[2-5]XL|[A-H])(?![\w.'’-])(?! ?\d)")
+# Words that turn a model into a sibling model ("iPhone 15" → "iPhone 15 Pro").
 MODIFIERS = frozenset("""
 pro plus max mini lite ultra se fe air neo prime classic slim note edge fold flip plus
 про плюс макс мини лайт ультра
@@ -111,10 +111,10 @@ def model_words(text: str) -> set[str]:
     A unit's spelling is a unit only beside a number ("64GB", "20 W"); standing alone it is
     a model word: the "M" and "L" of a glove size are no metre or litre."""
     out: set[str] = set()
-    after_number = False
+    previous = ""
     for word in words(text):
-        beside_number, after_number = after_number or any(c.isdigit() for c in word), \
-            word[-1].isdigit()
+        beside_number = previous[-1:].isdigit() or any(c.isdigit() for c in word)
+        previous = word
         if not LATIN.search(word) or CYRILLIC.search(word):
             continue
         for part in re.findall(r"[a-z]+", re.sub(r"[-'’.]", "", word.lower())):
