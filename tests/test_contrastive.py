@@ -15,7 +15,7 @@ from tuning.identity import same_identity
 from tuning.model import embed, load_for_training
 from tuning.objectives import build_objective
 from tuning.train import planned_epochs, train
-from tuning.variants import auto_ranking_weight, auto_twin_positives
+from tuning.variants import auto_ranking_weight, auto_template_negatives, auto_twin_positives
 
 TEXTS = ["смартфон apple iphone 15 128 гб черный", "смартфон apple iphone 15 pro 128 гб",
          "кофемашина nespresso для дома", "наушники xiaomi белый", "умные часы samsung 128 гб",
@@ -80,6 +80,8 @@ def test_every_objective_trains_and_saves(objective: str, tiny_encoder: Path, tm
         assert log["ranking_weight_used"] == auto_ranking_weight(log["template_sibling_share"])
         assert log["config"]["twin_positives"] is None  # auto, by the same rule
         assert log["twin_positives_used"] == auto_twin_positives(log["template_sibling_share"])
+        assert log["config"]["template_negatives"] is None  # auto: made-up or mined siblings
+        assert log["template_negatives_used"] == auto_template_negatives(log["template_sibling_share"])
 
 
 TWIN_TEXTS = ["Сок Добрый апельсиновый 1 л", "Добрый сок апельсин, пакет 1000 мл",
@@ -207,6 +209,7 @@ def test_length_grouped_epochs_cover_every_title_once_with_less_padding(tiny_enc
 def test_template_negatives_ride_as_rows_without_an_anchor(share: float, tiny_encoder: Path) -> None:
     cfg = _cfg(template_negatives=share)
     obj = build_objective(cfg, load_for_training(tiny_encoder, cfg), TEXTS)
+    assert obj.info["template_negatives_used"] == share
     batch = [0, 1, 6, 7, 2, 3, 4, 5]  # the first half all have numbers, so a variant exists
     rows, pairs = obj._paired(batch, random.Random(0))
     made = [r for r in rows if isinstance(r, str)]

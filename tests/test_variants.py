@@ -10,7 +10,7 @@ import pytest
 from tuning.data import load_corpus
 from tuning.identity import same_identity
 from tuning.variants import (VARIANT_CATALOG_SHARE, VariantMaker, auto_ranking_weight,
-                             template_sibling_share)
+                             auto_template_negatives, template_sibling_share)
 
 CORPUS = Path(__file__).resolve().parents[1] / "examples" / "products_corpus.csv"
 CATALOG = [
@@ -92,6 +92,8 @@ def test_one_word_siblings_are_counted_and_switch_the_ranking_term_on() -> None:
     long = " ".join(f"слово{i}" for i in range(40))  # a description, not a title
     assert template_sibling_share([long + " 1 л", long + " 4 л"]) == 0.0
     assert auto_ranking_weight(0.5) == 1.0 and auto_ranking_weight(0.1) == 0.0
+    # a catalog of template variants mines its own siblings instead of making variants up
+    assert auto_template_negatives(0.5) == 0.0 and auto_template_negatives(0.1) == 1.0
 
 
 def test_the_example_corpus_reads_as_many_sellers_the_variant_sets_as_templates() -> None:

@@ -43,7 +43,7 @@ def _objective_text(cfg: dict[str, Any]) -> str:
     """One paragraph on what the objective taught, for a reader of the card."""
     tsdae = (f"TSDAE: encode a text with {cfg['deletion_ratio']:.0%} of its words deleted and "
              "reconstruct the original from the sentence vector (the decoder is discarded).")
-    share = cfg.get("template_negatives", 0.0)
+    share = cfg.get("template_negatives") or 0.0
     pushed = ("its nearest corpus neighbour whose numbers or model words differ" if not share else
               f"a hard negative — {share:.0%} of the time the title itself with one attribute "
               "changed (an amount, a model-code digit or letter, a letter size or grade, a variant "
@@ -59,6 +59,8 @@ def _objective_text(cfg: dict[str, Any]) -> str:
 def write_card(out_dir: Path, log: dict[str, Any], metrics: pd.DataFrame | None = None) -> None:
     """README.md in the Hub's model-card layout (YAML header + sections)."""
     cfg = log["config"]
+    # the settings left to auto, as the run decided them (the config table keeps them empty)
+    used = {**cfg, **{k: log[f"{k}_used"] for k in ("template_negatives",) if f"{k}_used" in log}}
     config_rows = "\n".join(f"| {k} | `{v}` |" for k, v in cfg.items())
     metric_md = _markdown(metrics) if metrics is not None else (
         "_not evaluated (run `python -m tuning eval`)_")
@@ -74,7 +76,7 @@ tags: [lora, {objective.replace('+', ', ')}, sentence-embeddings, lora-lens]
 
 # LoRA adapter for `{log['base_model']}` ({objective})
 
-Trained with LoRA Lens (`python -m tuning train`) on unlabelled texts. {_objective_text(cfg)}
+Trained with LoRA Lens (`python -m tuning train`) on unlabelled texts. {_objective_text(used)}
 Only the LoRA weights are stored.
 
 - **Mode:** {log['mode_label']}

@@ -67,11 +67,13 @@ class TrainConfig:
                                    "mean(1 - cos(tuned, base)); 0 = off.", ge=0)
     hard_negatives: bool = _f(True, "Contrastive: add each title's mined hard negative (the nearest "
                                     "title whose numbers or model words differ).")
-    template_negatives: float = _f(
-        1.0, "Contrastive: share of hard negatives made from the title itself, with exactly one "
-             "attribute changed (an amount, a model-code digit or letter, a letter size or "
-             "grade, a variant word: tuning/variants.py); the rest are mined corpus neighbours. "
-             "0 = mined only.", ge=0, le=1)
+    template_negatives: float | None = _f(
+        None, "Contrastive: share of hard negatives made from the title itself, with exactly one "
+              "attribute changed (an amount, a model-code digit or letter, a letter size or "
+              "grade, a variant word: tuning/variants.py); the rest are mined corpus neighbours. "
+              "Empty = auto: 0 for a catalog of one-template variants (its own siblings, mined, "
+              "beat made-up ones there: examples/adapters/README.md), else 1; 0 = mined only.",
+        ge=0, le=1)
     ranking_weight: float | None = _f(
         None, "Contrastive: weight of a batch-wide ranking term (sentence-transformers CoSENT): every "
               "title's two views must score above every title-and-its-hard-negative pair. It gains "

@@ -23,8 +23,8 @@ from tuning.model import LoadedModel, autocast, embed
 from tuning.noise import noisy_batch
 from tuning.tsdae import TSDAELoss, corpus_vocab
 from tuning.twins import find_twins
-from tuning.variants import (VariantMaker, auto_ranking_weight, auto_twin_positives,
-                             template_sibling_share)
+from tuning.variants import (VariantMaker, auto_ranking_weight, auto_template_negatives,
+                             auto_twin_positives, template_sibling_share)
 
 Inputs = dict[str, Any]
 
@@ -69,6 +69,7 @@ class ContrastiveObjective(Objective):
     negatives: list[int | None]
     twins: list[int | None]
     twin_share: float
+    template_share: float
     base: np.ndarray
     lengths: list[int]
     variants: VariantMaker
@@ -129,8 +130,8 @@ class ContrastiveObjective(Objective):
         k = self.negatives[j]
         if k in seen:
             k = None
-        if k is None or rng.random() < self.cfg.template_negatives:
-            made = self.variants.make(self.texts[j], rng) if self.cfg.template_negatives > 0 else None
+        if k is None or rng.random() < self.template_share:
+            made = self.variants.make(self.texts[j], rng) if self.template_share > 0 else None
             return made if made is not None else k
         return k
 
@@ -227,6 +228,9 @@ def _contrastive(cfg: TrainConfig, loaded: LoadedModel, texts: list[str],
                                 "template_sibling_share": round(share, 3),
                                 "ranking_weight_used": ranking})
     obj.negatives, obj.base = negatives, base
+    obj.template_share = (auto_template_negatives(share) if cfg.template_negatives is None
+                          else cfg.template_negatives)
+    obj.info["template_negatives_used"] = obj.template_share
     obj.variants = VariantMaker.learn(texts)
     obj.info["titles_with_variants"] = sum(bool(obj.variants.sites(t)) for t in texts)
     obj.info["variant_words_learned"] = len(obj.variants.alternatives)

@@ -109,12 +109,16 @@ EXTRA: dict[str, dict[str, str]] = {
     "choice_ranking_weight_1": _s("1 — включено", "1 — on"),
     "plan_variants": _s("  \n🔀 {share} % названий отличаются от другого названия одним словом "
                         "(варианты в одном шаблоне), поэтому «Различать варианты» включено "
-                        "(ranking_weight = 1), и модель будет учиться на других формулировках "
-                        "тех же товаров, найденных в каталоге (twin_positives = 1).",
+                        "(ranking_weight = 1), модель будет учиться на других формулировках "
+                        "тех же товаров, найденных в каталоге (twin_positives = 1), а отличать "
+                        "их — от соседей по шаблону из самого каталога, а не от придуманных "
+                        "вариантов (template_negatives = 0).",
                         "  \n🔀 {share} % of the titles differ from another title in one word "
                         "(variants in one template), so 'Tell variants apart' is on "
-                        "(ranking_weight = 1), and the model will learn from other wordings of "
-                        "the same products found in the catalog (twin_positives = 1)."),
+                        "(ranking_weight = 1), the model will learn from other wordings of "
+                        "the same products found in the catalog (twin_positives = 1), and tell "
+                        "them apart from the catalog's own template siblings rather than "
+                        "made-up variants (template_negatives = 0)."),
     "done_ranking": _s("  \n🔀 Различение вариантов было включено (ranking_weight = {weight}); "
                        "{share} % названий корпуса отличаются от другого названия одним словом.",
                        "  \n🔀 'Tell variants apart' was on (ranking_weight = {weight}); {share} % of "

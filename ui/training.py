@@ -124,7 +124,8 @@ def _metrics(rep: runner.TrainingReport) -> dict:
             "first_loss": round(res.losses[0], 4) if res.losses else None,
             "last_loss": round(res.losses[-1], 4) if res.losses else None,
             **{k: res.info[k] for k in ("template_sibling_share", "ranking_weight_used",
-                                        "twin_positives_used", "titles_with_twin")
+                                        "template_negatives_used", "twin_positives_used",
+                                        "titles_with_twin")
                if k in res.info}}
 
 
