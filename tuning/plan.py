@@ -8,7 +8,6 @@ contrastive objectives) embedding + mining the corpus once. The time budget caps
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from tuning.config import TrainConfig
