@@ -18,6 +18,11 @@ so per-call growth now counts only what grew at the same source line in both win
 Validated (2026-12-06, same command): as shipped 0.099 KB per call (window totals 0.049 /
 0.107); with GRADIO_ANALYTICS_MAX_EVENTS=100000 0.44 KB per call (fails; gradio's queueing
 and event-record lines lead the growth).
+A later CI run still failed at 0.241 KB per call on lines in flight (contextlib's exit
+stack, gradio's per-run history timestamp): the check now waits 1 s for the server to settle
+before each snapshot and takes three windows. Validated (2026-12-06, same command, ~4.5 min):
+as shipped 0.098 KB per call (windows 0.113 / 0.200 / 0.002); with
+GRADIO_ANALYTICS_MAX_EVENTS=100000 0.364 (fails).
 """
 from __future__ import annotations
 
