@@ -59,8 +59,9 @@ def _objective_text(cfg: dict[str, Any]) -> str:
 def write_card(out_dir: Path, log: dict[str, Any], metrics: pd.DataFrame | None = None) -> None:
     """README.md in the Hub's model-card layout (YAML header + sections)."""
     cfg = log["config"]
-    # the settings left to auto, as the run decided them (the config table keeps them empty)
-    used = {**cfg, **{k: log[f"{k}_used"] for k in ("template_negatives",) if f"{k}_used" in log}}
+    # template_negatives left to auto, as the run decided it (the config table keeps it empty)
+    used = {**cfg, "template_negatives": log.get("template_negatives_used",
+                                                 cfg.get("template_negatives"))}
     config_rows = "\n".join(f"| {k} | `{v}` |" for k, v in cfg.items())
     metric_md = _markdown(metrics) if metrics is not None else (
         "_not evaluated (run `python -m tuning eval`)_")

@@ -51,8 +51,8 @@ def _evidence(a: str, b: str) -> bool:
 
 
 def _states(a: str, b: str) -> bool:
-    """A model word (two letters or more: a lone "d" of "3D" is found inside any word) or a
-    unit amount of `a` that `b` states too."""
+    """A model word (two letters or more: a lone "d" of "3D" is found at the end of any Latin
+    word, "Android" among them) or a unit amount of `a` that `b` states too."""
     mine = {w for w in model_words(a) if len(w) > 1}
     if mine and len(unmatched_words(mine, b)) < len(mine):
         return True

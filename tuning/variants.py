@@ -39,7 +39,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from hashlib import blake2b
 
-from tuning.identity import CYRILLIC, LETTER_MARK, NON_IDENTITY, UNIT_WORDS
+from tuning.identity import CYRILLIC, LETTER_MARK, NON_IDENTITY, UNIT_WORDS, letter_marks
 from tuning.quantity import YEAR, amounts
 
 WORD_TOKEN = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
@@ -127,7 +127,7 @@ class VariantMaker:
                 if a.unit:
                     values[a.unit].add(text[a.start:a.end])
             letters.update(m.group().upper() for m in _CODE_LETTER.finditer(text))
-            marks.update(LETTER_MARK.findall(text))
+            marks.update(letter_marks(text))
             tokens = [re.sub(r"\d+(?:[.,]\d+)?", "#", t.lower()) for t in text.split()]
             for i, tok in enumerate(tokens):
                 if (i and tokens[i - 1] != "#" and WORD_TOKEN.fullmatch(tok) and tok not in NON_IDENTITY
