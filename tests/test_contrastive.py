@@ -15,7 +15,8 @@ from tuning.identity import same_identity
 from tuning.model import embed, load_for_training
 from tuning.objectives import build_objective
 from tuning.train import planned_epochs, train
-from tuning.variants import auto_ranking_weight, auto_template_negatives, auto_twin_positives
+from tuning.variants import (auto_ranking_weight, auto_sibling_negatives, auto_template_negatives,
+                             auto_twin_positives)
 
 TEXTS = ["смартфон apple iphone 15 128 гб черный", "смартфон apple iphone 15 pro 128 гб",
          "кофемашина nespresso для дома", "наушники xiaomi белый", "умные часы samsung 128 гб",
@@ -82,11 +83,29 @@ def test_every_objective_trains_and_saves(objective: str, tiny_encoder: Path, tm
         assert log["twin_positives_used"] == auto_twin_positives(log["template_sibling_share"])
         assert log["config"]["template_negatives"] is None  # auto: made-up or mined siblings
         assert log["template_negatives_used"] == auto_template_negatives(log["template_sibling_share"])
+        assert log["config"]["sibling_negatives"] is None  # auto: siblings mined in template catalogs
+        assert log["sibling_negatives_used"] == auto_sibling_negatives(log["template_sibling_share"])
 
 
 TWIN_TEXTS = ["Сок Добрый апельсиновый 1 л", "Добрый сок апельсин, пакет 1000 мл",
               "Сок Добрый яблочный 1 л", "Наушники Sony WH-CH720N беспроводные",
               "Сони WH-CH720N наушники полноразмерные", "Кабель Ugreen USB-C 2 м"]
+
+
+@pytest.mark.parametrize("siblings", [True, False])
+def test_template_siblings_are_mined_and_counted_when_on(siblings: bool, tiny_encoder: Path) -> None:
+    """Three flavours in one template share every number: no identity rule separates them,
+    so only `sibling_negatives` mines them as each other's negatives (and counts them)."""
+    texts = ["Сок Добрый апельсиновый 1 л", "Сок Добрый яблочный 1 л", "Сок Добрый мультифрукт 1 л",
+             "Наушники беспроводные полноразмерные", "Кабель для зарядки телефона"]
+    cfg = _cfg(sibling_negatives=siblings)
+    obj = build_objective(cfg, load_for_training(tiny_encoder, cfg), texts)
+    assert obj.info["sibling_negatives_used"] is siblings
+    if siblings:
+        assert [j in (0, 1, 2) and j != i for i, j in enumerate(obj.negatives[:3])] == [True] * 3
+        assert obj.negatives[3:] == [None, None] and obj.info["sibling_negatives_found"] == 3
+    else:
+        assert obj.negatives == [None] * 5 and obj.info["sibling_negatives_found"] == 0
 
 
 @pytest.mark.parametrize("rows", [True, False])

@@ -44,10 +44,13 @@ def _objective_text(cfg: dict[str, Any]) -> str:
     tsdae = (f"TSDAE: encode a text with {cfg['deletion_ratio']:.0%} of its words deleted and "
              "reconstruct the original from the sentence vector (the decoder is discarded).")
     share = cfg.get("template_negatives") or 0.0
-    pushed = ("its nearest corpus neighbour whose numbers or model words differ" if not share else
+    mined = "its nearest corpus neighbour whose numbers or model words differ" + (
+        " or that is its template sibling (one word swapped: a flavour, a line, a grade)"
+        if cfg.get("sibling_negatives") else "")
+    pushed = (mined if not share else
               f"a hard negative — {share:.0%} of the time the title itself with one attribute "
               "changed (an amount, a model-code digit or letter, a letter size or grade, a variant "
-              "word), else its nearest corpus neighbour whose numbers or model words differ —")
+              f"word), else {mined} —")
     contrastive = ("Contrastive: two identity-keeping rewrites of a title are pulled together, "
                    f"and {pushed} is pushed "
                    f"apart (InfoNCE, temperature {cfg.get('temperature', 0.05)}, anchor to the base "
@@ -61,7 +64,8 @@ def write_card(out_dir: Path, log: dict[str, Any], metrics: pd.DataFrame | None 
     cfg = log["config"]
     # template_negatives left to auto, as the run decided it (the config table keeps it empty)
     used = {**cfg, "template_negatives": log.get("template_negatives_used",
-                                                 cfg.get("template_negatives"))}
+                                                 cfg.get("template_negatives")),
+            "sibling_negatives": log.get("sibling_negatives_used", cfg.get("sibling_negatives"))}
     config_rows = "\n".join(f"| {k} | `{v}` |" for k, v in cfg.items())
     metric_md = _markdown(metrics) if metrics is not None else (
         "_not evaluated (run `python -m tuning eval`)_")

@@ -74,6 +74,14 @@ class TrainConfig:
               "Empty = auto: 0 for a catalog of one-template variants (its own siblings, mined, "
               "beat made-up ones there: examples/adapters/README.md), else 1; 0 = mined only.",
         ge=0, le=1)
+    sibling_negatives: bool | None = _f(
+        None, "Contrastive: a mined hard negative may also be the title's template sibling (the "
+              "same words around one short slot that differs: '… апельсиновый 1 л' / '… яблочный "
+              "1 л', tuning/siblings.py), not only a title whose numbers or model words conflict. "
+              "Empty = auto: on for a catalog of one-template variants (the rule of "
+              "ranking_weight; +0.08 to +0.13 Recall@1 there), off for many sellers' wordings "
+              "(there a one-slot difference is mostly a seller's filler word: "
+              "examples/adapters/README.md).")
     ranking_weight: float | None = _f(
         None, "Contrastive: weight of a batch-wide ranking term (sentence-transformers CoSENT): every "
               "title's two views must score above every title-and-its-hard-negative pair. It gains "

@@ -19,12 +19,13 @@ from transformers.trainer_pt_utils import get_length_grouped_indices
 from tuning.augment import augment
 from tuning.config import TrainConfig
 from tuning.contrastive import MINING_POOL, ContrastiveLoss, mine_hard_negatives
+from tuning.identity import same_identity
 from tuning.model import LoadedModel, autocast, embed
 from tuning.noise import noisy_batch
 from tuning.tsdae import TSDAELoss, corpus_vocab
 from tuning.twins import find_twins
-from tuning.variants import (VariantMaker, auto_ranking_weight, auto_template_negatives,
-                             auto_twin_positives, template_sibling_share)
+from tuning.variants import (VariantMaker, auto_ranking_weight, auto_sibling_negatives,
+                             auto_template_negatives, auto_twin_positives, template_sibling_share)
 
 Inputs = dict[str, Any]
 
@@ -214,9 +215,11 @@ def _contrastive(cfg: TrainConfig, loaded: LoadedModel, texts: list[str],
     # The fresh LoRA is a no-op (B = 0), so skipping it gives the base's vectors for less work.
     with loaded.model.disable_adapter(), autocast(loaded):
         base = embed(loaded.model, loaded.tokenizer, texts, cfg.prefix, cfg.pooling, cfg.max_length)
-    negatives = (mine_hard_negatives(texts, base) if cfg.hard_negatives
-                 else [None] * len(texts))
     share = template_sibling_share(texts)  # None = auto: on for a catalog of template variants
+    siblings = (auto_sibling_negatives(share) if cfg.sibling_negatives is None
+                else cfg.sibling_negatives)
+    negatives = (mine_hard_negatives(texts, base, siblings=siblings) if cfg.hard_negatives
+                 else [None] * len(texts))
     ranking = auto_ranking_weight(share) if cfg.ranking_weight is None else cfg.ranking_weight
     module = ContrastiveLoss(loaded.model, cfg.pooling, 1.0 / cfg.temperature, cfg.anchor_weight,
                              use_negatives=cfg.hard_negatives, gather_across_devices=gather,
@@ -226,6 +229,8 @@ def _contrastive(cfg: TrainConfig, loaded: LoadedModel, texts: list[str],
     obj = ContrastiveObjective(module, texts, cfg, loaded.tokenizer,
                                {"hard_negatives_found": found, "mined_titles": len(texts),
                                 "template_sibling_share": round(share, 3),
+                                "sibling_negatives_used": siblings,
+                                "sibling_negatives_found": _siblings_found(texts, negatives),
                                 "ranking_weight_used": ranking})
     obj.negatives, obj.base = negatives, base
     obj.template_share = (auto_template_negatives(share) if cfg.template_negatives is None
@@ -243,6 +248,12 @@ def _contrastive(cfg: TrainConfig, loaded: LoadedModel, texts: list[str],
     obj.lengths = [len(ids) for ids in loaded.tokenizer(
         [cfg.prefix + t for t in texts], truncation=True, max_length=cfg.max_length)["input_ids"]]
     return obj
+
+
+def _siblings_found(texts: list[str], negatives: list[int | None]) -> int:
+    """How many mined negatives no identity rule separates: the template siblings."""
+    return sum(j is not None and same_identity(texts[i], texts[j]) is not False
+               for i, j in enumerate(negatives))
 
 
 def trained_count(cfg: TrainConfig, n_texts: int) -> int:

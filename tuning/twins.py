@@ -11,8 +11,8 @@ A twin of title `a` is the nearest title `b` (base encoder, among `k` neighbours
   size and model word of each is found in the other; "500 мл" = "0,5 л", "S" ≠ "M");
 - shares evidence, not only an absence: a model word, or an amount written with a unit in
   both (a bare "15" beside "15 м" is no evidence);
-- is not a template sibling: not the same words around one short span that differs
-  ("… апельсиновый 1 л" / "… яблочный 1 л", "Rexona Нежно и сочно спрей" / "Rexona Яркий
+- is not a template sibling (`tuning.siblings`): not the same words around one short span
+  that differs ("… апельсиновый 1 л" / "… яблочный 1 л", "Rexona Нежно и сочно спрей" / "Rexona Яркий
   букет спрей", "… песок 1000 г" / "… песок тростниковый 1000 г"), unless the span differs
   only in colour, filler, word order or script ("Сони" / "Sony");
 - names no other gender ("муж." / "жен."), when both name one;
@@ -26,23 +26,17 @@ product, the very mistake this tuning exists to fix. Most titles get no twin.
 """
 from __future__ import annotations
 
-import os
 import re
 
 import numpy as np
 
-from tuning.identity import (NON_IDENTITY, model_words, same_identity, skeleton, to_latin,
-                             unmatched_words)
+from tuning.identity import model_words, same_identity, unmatched_words
 from tuning.neighbours import first_neighbour
 from tuning.quantity import amounts, unmatched
+from tuning.siblings import stem, stems, template_sibling
 from tuning.variants import SIBLING_MAX_WORDS, WORD_TOKEN, VariantMaker
 
 _GENDER = re.compile(r"\b(муж|жен|мальч|девоч)\w*|\b(?:wo)?men\b", re.IGNORECASE)
-_SLOT = 3
-"""A template's slot is at most this many words ("Нежно и сочно" / "Яркий букет")."""
-_STEM = 4
-"""Two words whose Latin sound skeletons start with the same 4 letters are one word here
-(inflection and script: "персик" / "персиковый", "олива" / "Olive")."""
 
 
 def _evidence(a: str, b: str) -> bool:
@@ -63,40 +57,16 @@ def _states(a: str, b: str) -> bool:
     return len(left) < len(with_unit)
 
 
-def _sibling(a: str, b: str) -> bool:
-    """One template, one slot changed: the same words before and after a short span (up to
-    `_SLOT` words on each side) that differs in more than colour, filler, order or script."""
-    wa, wb = a.lower().split(), b.lower().split()
-    head = len(os.path.commonprefix([wa, wb]))
-    tail = len(os.path.commonprefix([wa[head:][::-1], wb[head:][::-1]]))
-    mid_a, mid_b = wa[head:len(wa) - tail], wb[head:len(wb) - tail]
-    if head + tail == 0 or len(mid_a) > _SLOT or len(mid_b) > _SLOT:
-        return False
-    content = {w.strip(",.;:()") for w in mid_a + mid_b} - NON_IDENTITY - {""}
-    if not content or sorted(mid_a) == sorted(mid_b):
-        return False
-    return _stems(set(mid_a)) != _stems(set(mid_b))
-
-
-def _stem(word: str) -> str:
-    """A word's start in one script ("olive" and "олива" both start "oliv")."""
-    return skeleton(to_latin(word))[:_STEM]
-
-
-def _stems(words: set[str]) -> set[str]:
-    return {_stem(w) for w in words}
-
-
 def _variant_conflict(a: str, b: str, maker: VariantMaker) -> bool:
     """A word of one title (not in the other) whose catalog alternatives include a word of
     the other (not in the first)."""
     wa, wb = set(WORD_TOKEN.findall(a.lower())), set(WORD_TOKEN.findall(b.lower()))
-    stems_a, stems_b = _stems(wa), _stems(wb)
-    only_a = {w for w in wa if _stem(w) not in stems_b}
-    only_b = {w for w in wb if _stem(w) not in stems_a}
+    stems_a, stems_b = stems(wa), stems(wb)
+    only_a = {w for w in wa if stem(w) not in stems_b}
+    only_b = {w for w in wb if stem(w) not in stems_a}
     if not only_a or not only_b:
         return False
-    return any(_stems(set(maker.alternatives.get(w, ()))) & _stems(rivals)
+    return any(stems(set(maker.alternatives.get(w, ()))) & stems(rivals)
                for mine, rivals in ((only_a, only_b), (only_b, only_a)) for w in mine)
 
 
@@ -110,7 +80,7 @@ def _genders_differ(a: str, b: str) -> bool:
 def is_twin(a: str, b: str, maker: VariantMaker) -> bool:
     """All the rules above for one pair (the neighbour search is `find_twins`)."""
     return (a.lower() != b.lower() and same_identity(a, b) is True and _evidence(a, b)
-            and not _sibling(a, b) and not _genders_differ(a, b)
+            and not template_sibling(a, b) and not _genders_differ(a, b)
             and not _variant_conflict(a, b, maker))
 
 

@@ -96,6 +96,15 @@ def auto_template_negatives(share: float) -> float:
     return 0.0 if share >= VARIANT_CATALOG_SHARE else 1.0
 
 
+def auto_sibling_negatives(share: float) -> bool:
+    """Whether template siblings are mined as negatives (`tuning.contrastive`) for a catalog
+    with `share` one-word siblings: in a catalog of one-template variants a sibling is
+    another flavour, line or grade (a Training-tab run on either hand-written set's titles
+    gained 0.08–0.13 of Recall@1 with them), in one of many sellers' wordings it is mostly
+    the same product with a filler word changed."""
+    return share >= VARIANT_CATALOG_SHARE
+
+
 def auto_twin_positives(share: float) -> float:
     """The share of twin views (`tuning.twins`) for a catalog with `share` one-word siblings:
     the same rule as the ranking term (they gain together on template catalogs, and twins

@@ -112,13 +112,15 @@ EXTRA: dict[str, dict[str, str]] = {
                         "(ranking_weight = 1), модель будет учиться на других формулировках "
                         "тех же товаров, найденных в каталоге (twin_positives = 1), а отличать "
                         "их — от соседей по шаблону из самого каталога, а не от придуманных "
-                        "вариантов (template_negatives = 0).",
+                        "вариантов (template_negatives = 0), в том числе от тех, что отличаются "
+                        "только словом: вкусом, линейкой, сортом (sibling_negatives).",
                         "  \n🔀 {share} % of the titles differ from another title in one word "
                         "(variants in one template), so 'Tell variants apart' is on "
                         "(ranking_weight = 1), the model will learn from other wordings of "
                         "the same products found in the catalog (twin_positives = 1), and tell "
                         "them apart from the catalog's own template siblings rather than "
-                        "made-up variants (template_negatives = 0)."),
+                        "made-up variants (template_negatives = 0), siblings that differ only in "
+                        "a word (a flavour, a line, a grade) included (sibling_negatives)."),
     "done_ranking": _s("  \n🔀 Различение вариантов было включено (ranking_weight = {weight}); "
                        "{share} % названий корпуса отличаются от другого названия одним словом.",
                        "  \n🔀 'Tell variants apart' was on (ranking_weight = {weight}); {share} % of "
@@ -129,6 +131,12 @@ EXTRA: dict[str, dict[str, str]] = {
                      "  \n🔗 The same product in another seller's words (same numbers and model, "
                      "other words) was found in the catalog for {n} {n_word} of {total}; the model "
                      "learned from these pairs that they are one product."),
+    "done_siblings": _s("  \n🧩 Для {n} {n_word} из {total} трудным отрицательным примером был "
+                        "сосед по шаблону, отличающийся только словом (вкус, линейка, сорт); "
+                        "модель училась, что это разные товары.",
+                        "  \n🧩 For {n} {n_word} of {total}, the hard negative was a sibling in "
+                        "the same template that differs only in a word (a flavour, a line, a "
+                        "grade); the model learned that they are different products."),
     # ---- run plan (tuning.plan.plan_run), said before the start
     "plan_md": _s("⏱ Обучение займёт **≈ {time}, {steps} {steps_word}** ({epochs} {epochs_word}{auto}){capped}",
                   "⏱ The run will take **≈ {time}, {steps} {steps_word}** ({epochs} {epochs_word}{auto}){capped}"),

@@ -113,6 +113,10 @@ def _summary(rep: runner.TrainingReport, lang: str) -> str:
         n = int(res.info.get("titles_with_twin") or 0)
         text += t("done_twins", lang, n=n, n_word=plural(n, "titles_gen", lang),
                   total=rep.n_texts)
+    if res.info.get("sibling_negatives_found") and res.info.get("template_negatives_used", 1) < 1:
+        n = int(res.info["sibling_negatives_found"])
+        text += t("done_siblings", lang, n=n, n_word=plural(n, "titles_gen", lang),
+                  total=rep.n_texts)
     return text if res.adapter_saved else f"{text}  \n{t('nothing_saved', lang)}"
 
 
@@ -125,7 +129,8 @@ def _metrics(rep: runner.TrainingReport) -> dict:
             "last_loss": round(res.losses[-1], 4) if res.losses else None,
             **{k: res.info[k] for k in ("template_sibling_share", "ranking_weight_used",
                                         "template_negatives_used", "twin_positives_used",
-                                        "titles_with_twin")
+                                        "titles_with_twin", "sibling_negatives_used",
+                                        "sibling_negatives_found")
                if k in res.info}}
 
 

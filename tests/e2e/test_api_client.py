@@ -167,5 +167,7 @@ def test_train_uses_the_chosen_encoding(client: Client, small_corpus: Path, tmp_
     assert log["config"]["twin_positives"] is None
     assert metrics["twin_positives_used"] == log["twin_positives_used"]
     assert metrics["titles_with_twin"] == log["titles_with_twin"]
+    assert metrics["sibling_negatives_used"] == log["sibling_negatives_used"]
+    assert metrics["sibling_negatives_found"] == log["sibling_negatives_found"]
     with pytest.raises(Exception, match="(?i)utf-8|decode|encoding"):
         client.predict(handle_file(str(koi)), None, "en", *args, "utf-8", api_name="/train")

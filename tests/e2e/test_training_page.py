@@ -108,12 +108,14 @@ def test_train_download_and_use_in_similarity(page, small_corpus: Path) -> None:
 def test_a_catalog_of_variants_turns_the_ranking_term_on(page, tmp_path: Path) -> None:
     """One seller's template with variants: the plan line says the ranking term and twin views
     are on (automatic), the «catalog with variants» preset sets the term explicitly, and the
-    run uses both: the 4 l oil has another seller's wording (its twin)."""
+    run uses both: the 4 l oil has another seller's wording (its twin), and the two juices,
+    one word apart, are each other's mined negative (template siblings)."""
     catalog = tmp_path / "variants.txt"
     catalog.write_text("\n".join([f"Масло моторное Shell Helix HX8 5W-30 {v} л" for v in (1, 4, 5)]
                                  + [f"Лампа светодиодная Gauss {w} Вт E27" for w in (7, 9, 12)]
                                  + ["Кабель USB Type-C 2 м", "Чай черный Ahmad Tea 100 пакетиков",
-                                    "Шелл Хеликс HX8 5W30 синтетика, канистра 4л"]),
+                                    "Шелл Хеликс HX8 5W30 синтетика, канистра 4л",
+                                    "Сок Добрый апельсиновый 1 л", "Сок Добрый яблочный 1 л"]),
                        encoding="utf-8")
     _open_training(page)
     page.get_by_text(re.compile("^(Параметры|Settings)$")).click()  # rendered boxes send values
@@ -121,7 +123,7 @@ def test_a_catalog_of_variants_turns_the_ranking_term_on(page, tmp_path: Path) -
     expect(ranking).to_have_value(re.compile("^(авто|auto)"))
     _upload(page, catalog)
     plan = page.locator("#train-plan")
-    plan.get_by_text(re.compile(r"67 % (названий|of the titles)")).wait_for()  # 6 of 9 titles
+    plan.get_by_text(re.compile(r"73 % (названий|of the titles)")).wait_for()  # 8 of 11 titles
     page.locator("#train-preset input").click()
     page.locator("[data-testid=dropdown-option]").filter(
         has_text=re.compile("вариантами|with variants")).click()
@@ -134,13 +136,15 @@ def test_a_catalog_of_variants_turns_the_ranking_term_on(page, tmp_path: Path) -
     result = page.locator("#train-result")
     result.get_by_text(re.compile("завершено|completed")).wait_for(timeout=150_000)
     assert "ranking_weight = 1" in result.inner_text()  # the summary says the term was on
-    assert re.search(r"🔗.* 2 (названий|titles) (из|of) 9", result.inner_text())  # and the twins
+    assert re.search(r"🔗.* 2 (названий|titles) (из|of) 11", result.inner_text())  # and the twins
+    assert re.search(r"🧩.* 2 (названий|titles) (из|of) 11", result.inner_text())  # the juices
     link = page.locator("#train-zip a[download]")
     link.wait_for()
     with zipfile.ZipFile(io.BytesIO(page.request.get(link.get_attribute("href")).body())) as zf:
         log = json.loads(zf.read(next(n for n in zf.namelist() if n.endswith("training_log.json"))))
     assert log["config"]["ranking_weight"] == 1.0 and log["steps"] == 2
     assert log["twin_positives_used"] == 1.0 and log["titles_with_twin"] == 2
+    assert log["sibling_negatives_used"] is True and log["sibling_negatives_found"] == 2
 
 
 def test_cancel_stops_a_long_training(page) -> None:
