@@ -14,7 +14,8 @@ from tuning.contrastive import mine_hard_negatives
 from tuning.identity import same_identity
 from tuning.model import embed, load_for_training
 from tuning.objectives import build_objective
-from tuning.train import planned_epochs, train
+from tuning.plan import plan_run
+from tuning.train import planned_epochs, planned_steps, train
 from tuning.variants import (auto_ranking_weight, auto_sibling_negatives, auto_template_negatives,
                              auto_twin_positives)
 
@@ -176,13 +177,23 @@ def test_auto_epochs_follow_the_corpus_size() -> None:
     assert planned_epochs(cfg, 3360) == 3          # 105 steps an epoch
     assert planned_epochs(cfg, 100_000) == 1
     assert planned_epochs(TrainConfig(epochs=4), 100_000) == 4
+
+
+def test_a_catalog_of_template_variants_trains_variant_steps() -> None:
+    """Its sibling negatives, twins and ranking term keep gaining past `auto_steps`; TSDAE,
+    set epochs and other catalogs keep the step count they had."""
+    cfg = TrainConfig()
+    assert planned_steps(cfg, 135, variants=True) == cfg.variant_steps != cfg.auto_steps
+    assert planned_steps(cfg, 135) == cfg.auto_steps
+    assert planned_steps(TrainConfig(objective="tsdae"), 135, variants=True) == cfg.auto_steps
+    assert planned_steps(TrainConfig(epochs=2), 135, variants=True) == 10
+    assert plan_run(cfg, 135, share=0.84).steps == cfg.variant_steps
+    assert plan_run(cfg, 135, share=0.07).steps == cfg.auto_steps
     with pytest.raises(ValueError, match="objective"):
         TrainConfig(objective="magic")
 
 
 def test_plan_says_steps_and_time_before_the_start() -> None:
-    from tuning.plan import plan_run
-
     small, large = plan_run(TrainConfig(use_4bit=False), 200), plan_run(TrainConfig(use_4bit=False), 5600)
     auto = TrainConfig().auto_steps
     assert small.steps == auto and large.steps == auto and not small.capped_by_budget

@@ -58,6 +58,12 @@ class TrainConfig:
                              "more passes, a large one part of a pass; 60 keeps the default run "
                              "on 3,360 titles within 2 minutes on 2 cores).",
                          ge=1, le=100_000)
+    variant_steps: int = _f(100, "With epochs empty, on a catalog of one-template variants (the "
+                                 "rule of ranking_weight; contrastive objectives): train this many "
+                                 "steps instead of auto_steps. Its sibling negatives, twins and "
+                                 "ranking term keep gaining past 60 steps, and a small catalog "
+                                 "spends almost nothing on mining (examples/adapters/README.md).",
+                            ge=1, le=100_000)
     batch_size: int = _f(32, "Texts per optimisation step.", ge=1, le=4096)
     max_length: int = _f(32, "Tokens kept per text (longer texts are truncated).", ge=4, le=512)
     contrastive_weight: float = _f(1.0, "Weight of the contrastive loss in 'tsdae+contrastive'.",

@@ -14,6 +14,7 @@ from tuning.config import TrainConfig
 from tuning.model import wants_bf16
 from tuning.objectives import trained_count
 from tuning.train import planned_epochs, planned_steps
+from tuning.variants import is_variant_catalog
 
 STEP_S = {"tsdae": 1.15, "contrastive": 1.2, "tsdae+contrastive": 2.6}
 """Seconds per step at batch 32 × 32 tokens, plain LoRA with bf16 matmuls, 2 free cores with
@@ -40,11 +41,13 @@ class RunPlan:
     capped_by_budget: bool
 
 
-def plan_run(cfg: TrainConfig, n_texts: int, world: int = 1) -> RunPlan:
-    """The plan for `cfg` on `n_texts` titles (before any model is loaded)."""
+def plan_run(cfg: TrainConfig, n_texts: int, world: int = 1, share: float = 0.0) -> RunPlan:
+    """The plan for `cfg` on `n_texts` titles (before any model is loaded) whose share of
+    one-word siblings is `share` (a catalog of template variants trains longer)."""
     n_texts = trained_count(cfg, n_texts)
-    epochs = planned_epochs(cfg, n_texts, world)
-    steps = planned_steps(cfg, n_texts, world)
+    variants = is_variant_catalog(share)
+    epochs = planned_epochs(cfg, n_texts, world, variants)
+    steps = planned_steps(cfg, n_texts, world, variants)
     per_step = STEP_S[cfg.objective] * (cfg.batch_size / 32) * (min(cfg.max_length, 48) / 32)
     slow = 1.0 if wants_bf16(cfg, quantized=cfg.use_4bit) else FP32_SLOWDOWN
     per_step *= slow

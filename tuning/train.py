@@ -36,6 +36,7 @@ from tuning.card import write_card, write_log
 from tuning.config import TrainConfig
 from tuning.model import autocast, load_for_training
 from tuning.objectives import build_objective, training_texts
+from tuning.variants import is_variant_catalog
 
 
 @dataclass
@@ -123,8 +124,9 @@ def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.0)
     world, rank = accelerator.num_processes, accelerator.process_index
     steps_per_epoch = math.ceil(len(texts) / (cfg.batch_size * world))
-    epochs = planned_epochs(cfg, len(texts), world)
-    total = planned_steps(cfg, len(texts), world)
+    variants = is_variant_catalog(objective.info.get("template_sibling_share", 0.0))
+    epochs = planned_epochs(cfg, len(texts), world, variants)
+    total = planned_steps(cfg, len(texts), world, variants)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * total), total)
     loss_fn, optimizer = accelerator.prepare(loss_fn, optimizer)
     loss_fn.train()
@@ -207,8 +209,15 @@ def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
                        loaded.mode_label, loaded.quantized, message, dict(objective.info))
 
 
-def planned_epochs(cfg: TrainConfig, n_texts: int, world: int = 1) -> int:
-    """`cfg.epochs`, or (empty) enough passes for `cfg.auto_steps` steps, at most 1000.
+def step_target(cfg: TrainConfig, variants: bool = False) -> int:
+    """Steps of a run with epochs empty: `cfg.variant_steps` for the contrastive objectives on
+    a catalog of one-template variants (`tuning.variants.is_variant_catalog`), else
+    `cfg.auto_steps`."""
+    return cfg.variant_steps if variants and "contrastive" in cfg.objective else cfg.auto_steps
+
+
+def planned_epochs(cfg: TrainConfig, n_texts: int, world: int = 1, variants: bool = False) -> int:
+    """`cfg.epochs`, or (empty) enough passes for `step_target` steps, at most 1000.
 
     Why: a fixed epoch count gives a 200-title catalog 7 steps (nothing learnt) and a
     100k-title one hours; a step target gives both a comparable amount of training, and
@@ -217,21 +226,21 @@ def planned_epochs(cfg: TrainConfig, n_texts: int, world: int = 1) -> int:
     if cfg.epochs is not None:
         return cfg.epochs
     steps_per_epoch = max(1, math.ceil(n_texts / (cfg.batch_size * world)))
-    return max(1, min(1000, math.ceil(cfg.auto_steps / steps_per_epoch)))
+    return max(1, min(1000, math.ceil(step_target(cfg, variants) / steps_per_epoch)))
 
 
-def planned_steps(cfg: TrainConfig, n_texts: int, world: int = 1) -> int:
+def planned_steps(cfg: TrainConfig, n_texts: int, world: int = 1, variants: bool = False) -> int:
     """Optimisation steps of a run: all `planned_epochs`, except that with epochs empty a run
-    stops at `cfg.auto_steps` (part of a large catalog's last or only pass), and never past
+    stops at `step_target` (part of a large catalog's last or only pass), and never past
     `cfg.max_steps`.
 
     Why the cap: one training runs at a time on a shared Space, so the default run's length
     is every visitor's wait; it should not grow with the catalog (issue #15: ≤ 120 s).
     """
     steps_per_epoch = max(1, math.ceil(n_texts / (cfg.batch_size * world)))
-    total = steps_per_epoch * planned_epochs(cfg, n_texts, world)
+    total = steps_per_epoch * planned_epochs(cfg, n_texts, world, variants)
     if cfg.epochs is None:
-        total = min(total, cfg.auto_steps)
+        total = min(total, step_target(cfg, variants))
     return min(total, cfg.max_steps) if cfg.max_steps else total
 
 

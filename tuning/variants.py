@@ -82,9 +82,15 @@ def template_sibling_share(texts: list[str]) -> float:
     return len(paired) / len(titles) if titles else 0.0
 
 
+def is_variant_catalog(share: float) -> bool:
+    """A catalog whose titles have one-word siblings this often lists variants in seller
+    templates: the one rule behind every automatic choice below."""
+    return share >= VARIANT_CATALOG_SHARE
+
+
 def auto_ranking_weight(share: float) -> float:
     """The ranking term's weight for a catalog with `share` one-word siblings (0 or 1)."""
-    return 1.0 if share >= VARIANT_CATALOG_SHARE else 0.0
+    return 1.0 if is_variant_catalog(share) else 0.0
 
 
 def auto_template_negatives(share: float) -> float:
@@ -93,7 +99,7 @@ def auto_template_negatives(share: float) -> float:
     siblings (a Training-tab run on either hand-written set's titles gained ~0.1 of Recall@1
     and AUC with them instead of made-up ones), else 1 (many sellers' wordings, where a
     mined neighbour is more often another product than a sibling)."""
-    return 0.0 if share >= VARIANT_CATALOG_SHARE else 1.0
+    return 0.0 if is_variant_catalog(share) else 1.0
 
 
 def auto_sibling_negatives(share: float) -> bool:
@@ -102,7 +108,7 @@ def auto_sibling_negatives(share: float) -> bool:
     another flavour, line or grade (a Training-tab run on either hand-written set's titles
     gained 0.08–0.13 of Recall@1 with them), in one of many sellers' wordings it is mostly
     the same product with a filler word changed."""
-    return share >= VARIANT_CATALOG_SHARE
+    return is_variant_catalog(share)
 
 
 def auto_twin_positives(share: float) -> float:

@@ -121,6 +121,10 @@ EXTRA: dict[str, dict[str, str]] = {
                         "them apart from the catalog's own template siblings rather than "
                         "made-up variants (template_negatives = 0), siblings that differ only in "
                         "a word (a flavour, a line, a grade) included (sibling_negatives)."),
+    "plan_variant_steps": _s("  \n⏩ Каталог вариантов учится дольше: {steps} {steps_word} вместо "
+                             "{auto} (variant_steps): на нём обучение продолжает расти.",
+                             "  \n⏩ A catalog of variants trains longer: {steps} {steps_word} instead "
+                             "of {auto} (variant_steps): on one, training keeps gaining."),
     "done_ranking": _s("  \n🔀 Различение вариантов было включено (ranking_weight = {weight}); "
                        "{share} % названий корпуса отличаются от другого названия одним словом.",
                        "  \n🔀 'Tell variants apart' was on (ranking_weight = {weight}); {share} % of "

@@ -20,7 +20,8 @@ from tuning.augment import augment
 from tuning.noise import delete_words
 from tuning.plan import RunPlan, plan_run
 from tuning.publish import push_to_hub, zip_adapter
-from tuning.variants import auto_ranking_weight
+from tuning.train import step_target
+from tuning.variants import auto_ranking_weight, is_variant_catalog
 from ui.common import (PRIVATE, Labels, encoder, encoders, fmt_seconds, guarded, jobs, message,
                        session_of, status_md, user_dir)
 from ui import evaluation
@@ -245,7 +246,11 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict
         automatic = cfg.ranking_weight is None and "contrastive" in cfg.objective
         note = (t("plan_variants", lang, share=round(100 * share))
                 if automatic and auto_ranking_weight(share) > 0 else "")
-        plan = plan_md(plan_run(cfg, int(info["n_texts"])), cfg.epochs is None, lang)
+        plan = plan_md(plan_run(cfg, int(info["n_texts"]), share=share), cfg.epochs is None, lang)
+        longer = step_target(cfg, is_variant_catalog(share))
+        if cfg.epochs is None and longer != cfg.auto_steps:
+            note += t("plan_variant_steps", lang, steps=longer,
+                      steps_word=plural(longer, "steps", lang), auto=cfg.auto_steps)
         return {c["plan"]: plan + note}
 
     def apply_preset(name: str) -> dict:

@@ -124,6 +124,7 @@ def test_a_catalog_of_variants_turns_the_ranking_term_on(page, tmp_path: Path) -
     _upload(page, catalog)
     plan = page.locator("#train-plan")
     plan.get_by_text(re.compile(r"73 % (названий|of the titles)")).wait_for()  # 8 of 11 titles
+    assert re.search(r"⏩.* 100 (шагов|steps) (вместо|instead of) 60", plan.inner_text())
     page.locator("#train-preset input").click()
     page.locator("[data-testid=dropdown-option]").filter(
         has_text=re.compile("вариантами|with variants")).click()
