@@ -246,9 +246,10 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict
         automatic = cfg.ranking_weight is None and "contrastive" in cfg.objective
         note = (t("plan_variants", lang, share=round(100 * share))
                 if automatic and auto_ranking_weight(share) > 0 else "")
-        plan = plan_md(plan_run(cfg, int(info["n_texts"]), share=share), cfg.epochs is None, lang)
+        run = plan_run(cfg, int(info["n_texts"]), share=share)
+        plan = plan_md(run, cfg.epochs is None, lang)
         longer = step_target(cfg, is_variant_catalog(share))
-        if cfg.epochs is None and longer != cfg.auto_steps:
+        if cfg.epochs is None and longer != cfg.auto_steps and run.steps == longer:  # not capped
             note += t("plan_variant_steps", lang, steps=longer,
                       steps_word=plural(longer, "steps", lang), auto=cfg.auto_steps)
         return {c["plan"]: plan + note}
