@@ -25,7 +25,8 @@ from tuning.noise import noisy_batch
 from tuning.tsdae import TSDAELoss, corpus_vocab
 from tuning.twins import find_twins
 from tuning.variants import (VariantMaker, auto_ranking_weight, auto_sibling_negatives,
-                             auto_template_negatives, auto_twin_positives, template_sibling_share)
+                             auto_template_negatives, auto_twin_positives, is_variant_catalog,
+                             template_sibling_share)
 
 Inputs = dict[str, Any]
 
@@ -229,6 +230,7 @@ def _contrastive(cfg: TrainConfig, loaded: LoadedModel, texts: list[str],
     obj = ContrastiveObjective(module, texts, cfg, loaded.tokenizer,
                                {"hard_negatives_found": found, "mined_titles": len(texts),
                                 "template_sibling_share": round(share, 3),
+                                "variant_catalog": is_variant_catalog(share),
                                 "sibling_negatives_used": siblings,
                                 "sibling_negatives_found": _siblings_found(texts, negatives),
                                 "ranking_weight_used": ranking})

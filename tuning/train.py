@@ -36,7 +36,6 @@ from tuning.card import write_card, write_log
 from tuning.config import TrainConfig
 from tuning.model import autocast, load_for_training
 from tuning.objectives import build_objective, training_texts
-from tuning.variants import is_variant_catalog
 
 
 @dataclass
@@ -124,7 +123,7 @@ def _train(cfg: TrainConfig, texts: list[str], base_path: str, out_dir: Path,
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.0)
     world, rank = accelerator.num_processes, accelerator.process_index
     steps_per_epoch = math.ceil(len(texts) / (cfg.batch_size * world))
-    variants = is_variant_catalog(objective.info.get("template_sibling_share", 0.0))
+    variants = bool(objective.info.get("variant_catalog"))  # contrastive objectives only
     epochs = planned_epochs(cfg, len(texts), world, variants)
     total = planned_steps(cfg, len(texts), world, variants)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * total), total)
