@@ -122,9 +122,11 @@ EXTRA: dict[str, dict[str, str]] = {
                         "made-up variants (template_negatives = 0), siblings that differ only in "
                         "a word (a flavour, a line, a grade) included (sibling_negatives)."),
     "plan_variant_steps": _s("  \n⏩ Каталог вариантов учится дольше: {steps} {steps_word} вместо "
-                             "{auto} (variant_steps): на нём обучение продолжает расти.",
+                             "{auto} (variant_steps) — на таком каталоге качество растёт и после "
+                             "{auto}.",
                              "  \n⏩ A catalog of variants trains longer: {steps} {steps_word} instead "
-                             "of {auto} (variant_steps): on one, training keeps gaining."),
+                             "of {auto} (variant_steps): on such a catalog, quality keeps improving "
+                             "past {auto}."),
     "done_ranking": _s("  \n🔀 Различение вариантов было включено (ranking_weight = {weight}); "
                        "{share} % названий корпуса отличаются от другого названия одним словом.",
                        "  \n🔀 'Tell variants apart' was on (ranking_weight = {weight}); {share} % of "
