@@ -232,7 +232,8 @@ def _contrastive(cfg: TrainConfig, loaded: LoadedModel, texts: list[str],
                                 "template_sibling_share": round(share, 3),
                                 "variant_catalog": is_variant_catalog(share),
                                 "sibling_negatives_used": siblings,
-                                "sibling_negatives_found": _siblings_found(texts, negatives),
+                                "sibling_negatives_found": (_siblings_found(texts, negatives)
+                                                            if siblings else 0),
                                 "ranking_weight_used": ranking})
     obj.negatives, obj.base = negatives, base
     obj.template_share = (auto_template_negatives(share) if cfg.template_negatives is None
@@ -253,7 +254,8 @@ def _contrastive(cfg: TrainConfig, loaded: LoadedModel, texts: list[str],
 
 
 def _siblings_found(texts: list[str], negatives: list[int | None]) -> int:
-    """How many mined negatives no identity rule separates: the template siblings."""
+    """How many mined negatives no identity rule separates: the template siblings (without the
+    sibling route every mined negative conflicts, so the count is 0 and is not taken)."""
     return sum(j is not None and same_identity(texts[i], texts[j]) is not False
                for i, j in enumerate(negatives))
 
