@@ -30,7 +30,7 @@ import gradio as gr  # noqa: E402
 
 from comparison.runtime import (DEFAULT_ADAPTER, SessionError, check_session,  # noqa: E402
                                 similarity_concurrency, sweep_sessions)
-from ui import catalog, explorer, explorer_eval, similarity, training  # noqa: E402
+from ui import catalog, catalog_handover, explorer, explorer_eval, similarity, training  # noqa: E402
 from ui.common import (PRIVATE, SESSIONS, Labels, encoder, encoders, explorers,  # noqa: E402
                        session_of, status_md)
 from ui.locales import LANGS, prefix_choices, t  # noqa: E402
@@ -97,7 +97,7 @@ def build(lang: str = "ru") -> gr.Blocks:
         sessions.watch(demo)
         similarity.bind(sim, lang_radio, status)
         training.bind(train, lang_radio, status, sim, tabs)
-        catalog.bind_training(sim["catalog"], train, lang_radio)
+        catalog_handover.bind(sim["catalog"], train, lang_radio, tabs)
         explorer.bind(exp, lang_radio, tab_exp)
         lang_radio.change(relabel, [lang_radio, sim["adapter"]],
                           [*L.components(), status, sim["prefix"]], **PRIVATE)

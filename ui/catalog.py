@@ -23,7 +23,7 @@ from comparison.catalog.store import CatalogStore, variant_key
 from comparison.charts.catalog import catalog_map
 from tuning.data import SUFFIXES, load_corpus
 from tuning.encodings import OFFERED_ENCODINGS
-from ui import catalog_verdict
+from ui import catalog_handover, catalog_verdict
 from ui.common import (PRIVATE, Labels, encoder, encoders, fmt_seconds, guarded, session_of, user_dir,
                        user_error)
 from ui.locales import chart_labels, plural, t
@@ -186,6 +186,9 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
         c["index"] = L(gr.Button(t("cat_index", lang), variant="primary", elem_id="catalog-index"), "cat_index", "value")
         c["cancel"] = L(gr.Button(t("cat_cancel", lang), variant="stop", elem_id="catalog-cancel"), "cat_cancel", "value")
     c["status"] = gr.Markdown(elem_id="catalog-status")
+    c["variants_md"] = gr.Markdown(elem_id="catalog-variants")
+    c["to_training"] = L(gr.Button(t("cat_to_training", lang), visible=False, elem_id="catalog-to-training"),
+                         "cat_to_training", "value")
     with gr.Row(equal_height=True):
         c["query"] = L(gr.Textbox(label=t("cat_query", lang), max_length=1000, elem_id="catalog-query", scale=4),
                        "cat_query")
@@ -262,9 +265,12 @@ def bind(c: dict[str, Any], sim: dict[str, Any], lang_radio: gr.Radio) -> None:
         try:
             idx, reused = index_for(session, file, column, encoding, picked, scale, parse_prefix(prefix), lang, progress)
         except IndexCancelled:
-            return {c["status"]: t("cat_cancelled", lang)}
+            return {c["status"]: t("cat_cancelled", lang), c["variants_md"]: "",
+                    c["to_training"]: gr.update(visible=False)}
         _MOVED.pop(session, None)
-        return {c["status"]: indexed_md(idx, reused, lang)}
+        hint, offer = catalog_handover.variant_hint(session, idx, lang)
+        return {c["status"]: indexed_md(idx, reused, lang), c["variants_md"]: hint,
+                c["to_training"]: gr.update(visible=offer)}
 
     def cancel(request: gr.Request) -> None:
         STORE.cancel(session_of(request))
@@ -302,6 +308,7 @@ def bind(c: dict[str, Any], sim: dict[str, Any], lang_radio: gr.Radio) -> None:
         except IndexCancelled as exc:
             raise gr.Error(str(exc)) from exc
         return {**idx.summary(), "seconds": round(time.perf_counter() - t0, 2), "base_reused": reused,
+                "variant_share": round(catalog_handover.variant_share(idx), 3),
                 "adapter_label": encoders.status().adapter_label}
 
     def api_search(query: str, k: float = 5, request: gr.Request = None) -> dict:
@@ -312,7 +319,7 @@ def bind(c: dict[str, Any], sim: dict[str, Any], lang_radio: gr.Radio) -> None:
     pick = [sim["adapter"], sim["scale"]]
     c["file"].upload(on_file, [c["file"], lang_radio], [c["column"]], **PRIVATE)
     c["index"].click(index, [c["file"], c["column"], c["encoding"], *pick, sim["prefix"], lang_radio],
-                     [c["status"]], concurrency_id="catalog", **PRIVATE)
+                     [c["status"], c["variants_md"], c["to_training"]], concurrency_id="catalog", **PRIVATE)
     c["cancel"].click(cancel, None, None, concurrency_limit=None, **PRIVATE)
     search_out = [c["base_hits"], c["tuned_hits"], c["search_note"], c["map"]]
     for trigger in (c["search"].click, c["query"].submit):
@@ -323,21 +330,3 @@ def bind(c: dict[str, Any], sim: dict[str, Any], lang_radio: gr.Radio) -> None:
                          api_name="catalog_index", concurrency_id="catalog")
     c["api_search"].click(api_search, [c["api_query"], c["api_k"]], [c["api_out"]], api_name="catalog_search")
     catalog_verdict.bind(c["verdict"], c, sim, lang_radio)
-
-
-def bind_training(c: dict[str, Any], train: dict[str, Any], lang_radio: gr.Radio) -> None:
-    """The Training tab hands its corpus over (same file, column and encoding): no second upload."""
-    c["from_training"].click(lambda f, col, enc, lang: _from_training(c, f, col, enc, lang),
-                             [train["corpus"], train["text_col"], train["encoding"], lang_radio],
-                             [c["file"], c["column"], c["encoding"], c["status"]], **PRIVATE)
-
-
-def _from_training(c: dict, file: str | None, column: str | None, encoding: str | None, lang: str) -> dict:
-    from tuning.data import preview
-
-    if not file:
-        raise gr.Error(t("cat_no_training_corpus", lang))
-    info = guarded("corpus", lang, lambda: preview(Path(file)))
-    cols = info.get("columns") or []
-    return {c["file"]: file, c["column"]: gr.update(choices=cols, value=column or info.get("text_column")),
-            c["encoding"]: encoding or AUTO, c["status"]: t("cat_taken", lang, name=Path(file).name)}

@@ -37,6 +37,16 @@ CATALOG: dict[str, dict[str, str]] = {
     "cat_indexed_base": _s("В каталоге **{n}** {titles_word}; векторы базовой модели за {seconds} (адаптер не выбран).",
                            "The catalog has **{n}** {titles_word}; base vectors in {seconds} (no adapter chosen)."),
     "cat_reused": _s("Векторы базовой модели взяты из прошлой индексации.", "Base vectors reused from the last run."),
+    "cat_variants": _s(
+        "🔀 В этом каталоге {share} % названий повторяют шаблон продавца с одним другим словом (размер, объём, "
+        "вкус, сорт): так один продавец перечисляет варианты товара. Адаптер, обученный на других категориях, "
+        "часто путает такие варианты; адаптер, обученный на самом каталоге, различает их гораздо лучше. "
+        "Кнопка ниже передаст каталог на вкладку «Обучение» — там видно, сколько займёт обучение.",
+        "🔀 {share} % of this catalog's titles repeat a seller's template with one other word (size, volume, "
+        "flavour, grade): that is how one seller lists a product's variants. An adapter trained on other "
+        "categories often mixes such variants up; one trained on this catalog itself tells them apart far "
+        "better. The button below hands the catalog to the Training tab, which says how long training takes."),
+    "cat_to_training": _s("Обучить адаптер на этом каталоге", "Train an adapter on this catalog"),
     "cat_cancelled": _s("Индексация отменена; ничего не сохранено.", "Indexing cancelled; nothing was kept."),
     "cat_query": _s("Запрос", "Query"),
     "cat_k": _s("Сколько результатов", "How many results"),

@@ -212,27 +212,33 @@ def _field(L: Labels, name: str, value: object, lang: str) -> Any:
     return L(box, f"field_{name}")
 
 
+PREVIEW_VIEW = ("preview_md", "text_col", "encoding", "preview_table")
+"""The components a corpus preview fills (after an upload, or a catalog handed over)."""
+
+
+def preview_view(c: dict[str, Any], info: dict | None, lang: str) -> dict:
+    """The preview's words, column and encoding choices and sample table for `info`."""
+    if not info:
+        return {}
+    cols, detected = info.get("columns") or [], shown_encoding(info.get("encoding"))
+    offered = list(info.get("encodings") or [])
+    choices = offered + ([detected] if detected and detected not in offered else [])
+    table = pd.DataFrame({t("col_clean", lang): info["sample"],
+                          t("col_rewrite", lang): info.get("rewrite_sample", []),
+                          t("col_noisy", lang): info.get("noisy_sample", [])})
+    n = info.get("n_texts") or 0
+    return {c["preview_md"]: t("preview_md", lang, n_word=plural(n, "texts", lang), encoding=detected,
+                               **{k: info.get(k) for k in ("n_texts", "n_raw", "text_column")}),
+            c["text_col"]: gr.update(choices=cols, value=info.get("text_column"), interactive=len(cols) > 1),
+            c["encoding"]: gr.update(choices=choices or [(t("enc_auto", lang), AUTO)],
+                                     value=detected if choices else AUTO, interactive=bool(offered)),
+            c["preview_table"]: table}
+
+
 def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict[str, Any],
          tabs: gr.Tabs) -> None:
     fields = c["fields"]
     outputs = [c["zip"], c["metrics"], c["status"], c["loss_plot"], c["result_md"], c["trained_dir"]]
-
-    def show_preview(info: dict | None, lang: str) -> dict:
-        if not info:
-            return {}
-        cols, detected = info.get("columns") or [], shown_encoding(info.get("encoding"))
-        offered = list(info.get("encodings") or [])
-        choices = offered + ([detected] if detected and detected not in offered else [])
-        table = pd.DataFrame({t("col_clean", lang): info["sample"],
-                              t("col_rewrite", lang): info.get("rewrite_sample", []),
-                              t("col_noisy", lang): info.get("noisy_sample", [])})
-        n = info.get("n_texts") or 0
-        return {c["preview_md"]: t("preview_md", lang, n_word=plural(n, "texts", lang), encoding=detected,
-                                   **{k: info.get(k) for k in ("n_texts", "n_raw", "text_column")}),
-                c["text_col"]: gr.update(choices=cols, value=info.get("text_column"), interactive=len(cols) > 1),
-                c["encoding"]: gr.update(choices=choices or [(t("enc_auto", lang), AUTO)],
-                                         value=detected if choices else AUTO, interactive=bool(offered)),
-                c["preview_table"]: table}
 
     def show_plan(info: dict | None, lang: str, *values: Any) -> dict:
         """'≈ 6 min, 315 steps' for the previewed corpus and the form as it is now."""
@@ -312,7 +318,11 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict
         url = guarded("publish", lang, lambda: push_to_hub(Path(adapter_dir), repo, token, private))
         return {c["push_md"]: t("push_ok", lang, url=url)}
 
-    shown = [c["preview_md"], c["text_col"], c["encoding"], c["preview_table"]]
+    shown = [c[k] for k in PREVIEW_VIEW]
+
+    def show_preview(info: dict | None, lang: str) -> dict:
+        return preview_view(c, info, lang)
+
     c["corpus"].upload(lambda f, lang: _preview(f, None, None, lang), [c["corpus"], lang_radio], [c["preview_json"]],
                        **PRIVATE).then(show_preview, [c["preview_json"], lang_radio], shown, **PRIVATE)
     c["api_preview"].click(preview_corpus, [c["corpus"], c["api_column"], c["api_encoding"]], [c["preview_json"]],

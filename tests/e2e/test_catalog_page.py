@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 from comparison.basics import served_bf16
 
@@ -45,6 +46,7 @@ def test_catalog_in_russian(page, catalog: Path, tmp_path: Path, app_url: str) -
     page.locator("#catalog-index").click()
     page.locator("#catalog-status").get_by_text(re.compile(r"В каталоге \*?\*?300")).wait_for(timeout=900_000)
     assert "названий" in page.locator("#catalog-status").inner_text()
+    assert page.locator("#catalog-to-training").is_hidden()  # many sellers' wordings: no hand-over offered
 
     page.locator("#catalog-query textarea").fill(QUERY)
     page.locator("#catalog-search").click()
@@ -121,6 +123,7 @@ def test_catalog_api_same_session(app_url: str, catalog: Path) -> None:
         client.predict(QUERY, 5, api_name="/catalog_search")
     info = client.predict(handle_file(str(catalog)), api_name="/catalog_index")
     assert info["n_titles"] == 300 and info["seconds"] > 0 and info["adapter"] == "default"
+    assert 0 <= info["variant_share"] < 0.25  # many sellers' wordings, not one template's variants
     out = client.predict(QUERY, 3, api_name="/catalog_search")
     assert set(out) == {"base", "tuned"} and len(out["base"]) == 3 and len(out["tuned"]) == 3
     assert {"title", "score"} <= set(out["tuned"][0])
@@ -128,3 +131,36 @@ def test_catalog_api_same_session(app_url: str, catalog: Path) -> None:
     other = Client(app_url, verbose=False)  # another session sees no catalog
     with pytest.raises(Exception, match="No catalog"):
         other.predict(QUERY, 3, api_name="/catalog_search")
+
+
+VARIANTS = ([f"Масло моторное Shell Helix HX8 5W-30 {v} л" for v in (1, 4, 5)]
+            + [f"Лампа светодиодная Gauss {w} Вт E27" for w in (7, 9, 12)]
+            + ["Кабель USB Type-C 2 м", "Чай черный Ahmad Tea 100 пакетиков",
+               "Шелл Хеликс HX8 5W30 синтетика, канистра 4л",
+               "Сок Добрый апельсиновый 1 л", "Сок Добрый яблочный 1 л"])
+
+
+def test_a_catalog_of_variants_is_handed_to_training(page, tmp_path: Path) -> None:
+    """One seller's template with variants (8 of 11 titles have a one-word sibling): after
+    indexing, the catalog view says the shipped adapter mixes such variants up and offers the
+    hand-over; one click opens the Training tab with the catalog previewed and the plan line
+    announcing the variant catalog's automatic settings."""
+    path = tmp_path / "варианты.csv"
+    path.write_text("Название;Цена\n" + "".join(f"{v};{100 + i}\n" for i, v in enumerate(VARIANTS)),
+                    encoding="cp1251")
+    page.locator("#model-status").get_by_text("офлайн").wait_for()
+    page.get_by_role("tab", name="Каталог").click()
+    page.locator("#catalog-file input[type=file]").set_input_files(str(path))
+    expect(page.locator("#catalog-column input")).to_have_value("Название", timeout=120_000)
+    page.locator("#catalog-index").click()
+    page.locator("#catalog-status").get_by_text(re.compile(r"В каталоге \*?\*?11")).wait_for(timeout=300_000)
+    hint = page.locator("#catalog-variants")
+    hint.get_by_text(re.compile("73 % названий повторяют шаблон продавца")).wait_for()
+    assert "обученный на самом каталоге" in hint.inner_text()
+    page.locator("#catalog-to-training").click()
+    page.locator("#corpus-preview").get_by_text(re.compile("11")).wait_for(timeout=120_000)
+    expect(page.get_by_role("tab", name="Обучение")).to_have_attribute("aria-selected", "true")
+    assert "1251" in page.locator("#corpus-preview").inner_text()  # column and encoding came along
+    plan = page.locator("#train-plan")
+    plan.get_by_text(re.compile("73 % названий")).wait_for(timeout=60_000)
+    assert re.search(r"⏩.* 100 шагов вместо 60", plan.inner_text())
