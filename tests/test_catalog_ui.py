@@ -26,3 +26,24 @@ def test_verdict_words() -> None:
     assert "On the 11 titles" in en and "**10** times" in en and "cannot tell yet" in en
     one = verdict_md(LabelFreeVerdict(1, 1, 0, 1, 1, 0, 1.0, (0.0, 0.8), (0.2, 1.0), "unclear", 1, 0), "ru")
     assert "На 1 названии" in one and "**1** раз" in one
+
+
+def test_a_catalog_of_variants_is_offered_to_training(monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from ui import catalog_handover
+    from ui.common import encoders
+
+    variants = [f"Лампа светодиодная Gauss {w} Вт E27" for w in (7, 9, 12)] + [
+        "Сок Добрый апельсиновый 1 л", "Сок Добрый яблочный 1 л", "Кабель USB Type-C 2 м"]
+    shop = ["Кабель USB Type-C 2 м", "Чай черный Ahmad Tea 100 пакетиков", "Смартфон Apple iPhone 15 128 ГБ",
+            "Кроссовки Nike Air Max 90 белые", "Пылесос Dyson V15 Detect"]
+    owned: set[str] = set()
+    monkeypatch.setattr(encoders, "owns", lambda session, name: name in owned)
+    words, offer = catalog_handover.variant_hint("s", SimpleNamespace(titles=variants, adapter="default"), "ru")
+    assert offer and "83 % названий повторяют шаблон продавца" in words  # 5 of 6 titles
+    words, offer = catalog_handover.variant_hint("s", SimpleNamespace(titles=variants, adapter=None), "en")
+    assert offer and "83 % of this catalog's titles" in words
+    assert catalog_handover.variant_hint("s", SimpleNamespace(titles=shop, adapter="default"), "ru") == ("", False)
+    owned.add("mine")  # the session's own adapter (trained on this catalog, say): nothing to offer
+    assert catalog_handover.variant_hint("s", SimpleNamespace(titles=variants, adapter="mine"), "ru") == ("", False)

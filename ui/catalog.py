@@ -26,7 +26,7 @@ from tuning.encodings import OFFERED_ENCODINGS
 from ui import catalog_handover, catalog_verdict
 from ui.common import (PRIVATE, Labels, encoder, encoders, fmt_seconds, guarded, session_of, user_dir,
                        user_error)
-from ui.locales import chart_labels, plural, t
+from ui.locales import chart_labels, localize_label, plural, t
 
 AUTO = "auto"
 K_NEIGHBOURS = 10
@@ -116,7 +116,7 @@ def indexed_md(index: CatalogIndex, reused: bool, lang: str) -> str:
     if index.adapter is None:
         text = t("cat_indexed_base", lang, n=index.n, titles_word=word, seconds=fmt_seconds(s["seconds"], lang))
     else:
-        label = encoders.get().adapters[index.adapter].label
+        label = localize_label(encoders.get().adapters[index.adapter].label, lang)
         text = t("cat_indexed", lang, n=index.n, titles_word=word, adapter=label, scale=num(index.scale, lang),
                  seconds=fmt_seconds(s["seconds"], lang), mb=num(float(s["memory_mb"]), lang, 1))
     return text + ("  \n" + t("cat_reused", lang) if reused else "")

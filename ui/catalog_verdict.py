@@ -16,7 +16,7 @@ from comparison.catalog.verdict import MARKS, LabelFreeVerdict, judge, marks_to_
 from comparison.dev_eval import evaluate_dev
 from comparison.embeddings import _adapter_folder
 from ui.common import PRIVATE, Labels, encoder, encoders, guarded, session_of, user_dir
-from ui.locales import plural, t
+from ui.locales import localize_label, plural, t
 
 N_SLOTS = 24  # pair rows on the page; a proposal has about 20
 DEV_PAIRS = Path(__file__).resolve().parent.parent / "examples" / "dev_pairs.csv"
@@ -156,7 +156,8 @@ def bind(c: dict[str, Any], cat: dict[str, Any], sim: dict[str, Any], lang_radio
                     zf.write(f, Path("merged-model") / f.relative_to(out))
         shutil.rmtree(out, ignore_errors=True)
         return {c["export_file"]: str(zip_path),
-                c["export_md"]: t("cat_export_done", lang, adapter=info.label, scale=f"{float(scale):g}")}
+                c["export_md"]: t("cat_export_done", lang, adapter=localize_label(info.label, lang),
+                                  scale=f"{float(scale):g}")}
 
     pick = [sim["adapter"], sim["scale"]]
     c["propose"].click(propose, [*pick, lang_radio],

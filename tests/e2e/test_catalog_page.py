@@ -154,6 +154,7 @@ def test_a_catalog_of_variants_is_handed_to_training(page, tmp_path: Path) -> No
     expect(page.locator("#catalog-column input")).to_have_value("Название", timeout=120_000)
     page.locator("#catalog-index").click()
     page.locator("#catalog-status").get_by_text(re.compile(r"В каталоге \*?\*?11")).wait_for(timeout=300_000)
+    assert "«пример: e5-products-contrastive" in page.locator("#catalog-status").inner_text()  # label in Russian
     hint = page.locator("#catalog-variants")
     hint.get_by_text(re.compile("73 % названий повторяют шаблон продавца")).wait_for()
     assert "обученный на самом каталоге" in hint.inner_text()
