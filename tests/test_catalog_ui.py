@@ -40,10 +40,12 @@ def test_a_catalog_of_variants_is_offered_to_training(monkeypatch) -> None:
             "Кроссовки Nike Air Max 90 белые", "Пылесос Dyson V15 Detect"]
     owned: set[str] = set()
     monkeypatch.setattr(encoders, "owns", lambda session, name: name in owned)
-    words, offer = catalog_handover.variant_hint("s", SimpleNamespace(titles=variants, adapter="default"), "ru")
+    words, offer = catalog_handover.variant_hint("s", SimpleNamespace(titles=variants, adapter="default"), "c.csv", "ru")
     assert offer and "83 % названий повторяют шаблон продавца" in words  # 5 of 6 titles
-    words, offer = catalog_handover.variant_hint("s", SimpleNamespace(titles=variants, adapter=None), "en")
+    words, offer = catalog_handover.variant_hint("s", SimpleNamespace(titles=variants, adapter=None), "c.TXT", "en")
     assert offer and "83 % of this catalog's titles" in words
-    assert catalog_handover.variant_hint("s", SimpleNamespace(titles=shop, adapter="default"), "ru") == ("", False)
+    assert catalog_handover.variant_hint("s", SimpleNamespace(titles=shop, adapter="default"), "c.csv", "ru") == ("", False)
+    zipped = SimpleNamespace(titles=variants, adapter="default")  # vectors built elsewhere: no corpus to train on
+    assert catalog_handover.variant_hint("s", zipped, "emb.zip", "ru") == ("", False)
     owned.add("mine")  # the session's own adapter (trained on this catalog, say): nothing to offer
-    assert catalog_handover.variant_hint("s", SimpleNamespace(titles=variants, adapter="mine"), "ru") == ("", False)
+    assert catalog_handover.variant_hint("s", SimpleNamespace(titles=variants, adapter="mine"), "c.csv", "ru") == ("", False)

@@ -268,7 +268,7 @@ def bind(c: dict[str, Any], sim: dict[str, Any], lang_radio: gr.Radio) -> None:
             return {c["status"]: t("cat_cancelled", lang), c["variants_md"]: "",
                     c["to_training"]: gr.update(visible=False)}
         _MOVED.pop(session, None)
-        hint, offer = catalog_handover.variant_hint(session, idx, lang)
+        hint, offer = catalog_handover.variant_hint(session, idx, file, lang)
         return {c["status"]: indexed_md(idx, reused, lang), c["variants_md"]: hint,
                 c["to_training"]: gr.update(visible=offer)}
 

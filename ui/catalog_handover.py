@@ -16,7 +16,7 @@ from typing import Any
 import gradio as gr
 
 from comparison.catalog.index import CatalogIndex
-from tuning.data import preview
+from tuning.data import SUFFIXES, preview
 from tuning.variants import is_variant_catalog, template_sibling_share
 from ui import training
 from ui.common import PRIVATE, encoders, guarded
@@ -28,11 +28,14 @@ def variant_share(index: CatalogIndex) -> float:
     return template_sibling_share(index.titles)
 
 
-def variant_hint(session: str, index: CatalogIndex, lang: str) -> tuple[str, bool]:
+def variant_hint(session: str, index: CatalogIndex, file: str | None, lang: str) -> tuple[str, bool]:
     """(the words, whether to offer the hand-over) after indexing: only for a catalog of
-    variants searched without an adapter the session trained itself."""
+    variants, uploaded as a corpus the Training tab reads (not a zip of vectors), searched
+    without an adapter the session trained itself."""
+    if not file or Path(file).suffix.lower() not in SUFFIXES or encoders.owns(session, index.adapter):
+        return "", False
     share = variant_share(index)
-    if not is_variant_catalog(share) or encoders.owns(session, index.adapter):
+    if not is_variant_catalog(share):
         return "", False
     return t("cat_variants", lang, share=round(100 * share)), True
 
