@@ -15,7 +15,8 @@ from tuning.config import TrainConfig, ui_defaults
 from tuning.plan import RunPlan, plan_run
 from ui.evaluation import metric_table, verdict_md
 from ui.similarity import _pairs, example_pairs, pairs_summary, retrieval_md, shown_pairs
-from ui.training import plan_md, shown_encoding
+from ui.training import shown_encoding
+from ui.training_words import plan_md
 
 DEV = pd.DataFrame({"model": ["base", "base + adapter"], "recall@1": [0.542, 0.613],
                     "mrr": [0.66, 0.72], "hard_neg_auc": [0.721, 0.84], "mean_cosine": [0.82, 0.55]})
