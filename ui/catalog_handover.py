@@ -52,6 +52,10 @@ def bind(cat: dict[str, Any], train: dict[str, Any], lang_radio: gr.Radio, tabs:
         info = training._preview(file, column, encoding, lang)
         return {train["corpus"]: file, train["preview_json"]: info, tabs: gr.Tabs(selected="training")}
 
+    # Another file (uploaded, cleared or taken from the Training tab) has not been indexed yet:
+    # the hint and the hand-over were about the last one.
+    cat["file"].change(lambda: ("", gr.update(visible=False)), None,
+                       [cat["variants_md"], cat["to_training"]], **PRIVATE)
     shown = [train[k] for k in training.PREVIEW_VIEW]
     cat["to_training"].click(to_training, [cat["file"], cat["column"], cat["encoding"], lang_radio],
                              [train["corpus"], train["preview_json"], tabs], **PRIVATE).then(

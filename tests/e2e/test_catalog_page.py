@@ -165,3 +165,9 @@ def test_a_catalog_of_variants_is_handed_to_training(page, tmp_path: Path) -> No
     plan = page.locator("#train-plan")
     plan.get_by_text(re.compile("73 % названий")).wait_for(timeout=60_000)
     assert re.search(r"⏩.* 100 шагов вместо 60", plan.inner_text())
+    # back in the catalog view, the file removed: the hint and the button were about it
+    page.get_by_role("tab", name="Сходство").click()
+    page.get_by_role("tab", name="Каталог").click()
+    page.locator("#catalog-file button[aria-label=Очистить]").click()
+    expect(page.locator("#catalog-to-training")).to_be_hidden()
+    expect(hint).not_to_contain_text("шаблон")
