@@ -4,7 +4,7 @@ Training → catalog: search the corpus you are about to train on. Catalog → t
 catalog that lists its variants in one seller template ("Сок Добрый апельсиновый 1 л" /
 "… яблочный 1 л") is where an adapter trained on other categories mixes variants up, and
 an adapter trained on the catalog itself tells them apart far better (measured in
-examples/adapters/README.md: 0.86–0.96 Recall@1 on two hand-written catalogs, against
+examples/adapters/README.md: 0.82–0.96 Recall@1 on two hand-written catalogs, against
 0.49–0.67 for the shipped default). So the catalog view says so, in plain words, and offers
 the hand-over; the Training tab's plan line then says how long the run takes.
 """
