@@ -27,8 +27,8 @@ from ui import catalog_handover, catalog_verdict
 from ui.common import (PRIVATE, Labels, encoder, encoders, fmt_seconds, guarded, session_of, user_dir,
                        user_error)
 from ui.locales import chart_labels, localize_label, plural, t
+from ui.training import AUTO, chosen_encoding
 
-AUTO = "auto"
 K_NEIGHBOURS = 10
 STORE = CatalogStore()
 _MOVED: dict[str, tuple[tuple, Moved, pd.DataFrame]] = {}  # session -> (variant, moved, map points)
@@ -61,7 +61,7 @@ def index_for(session: str, file: str | None, column: str | None, encoding: str 
     if Path(file).suffix.lower() == ".zip":
         return open_embedded(session, Path(file), picked, lang), False
     corpus = guarded("corpus", lang, lambda: load_corpus(
-        Path(file), column or None, encoding=None if not encoding or encoding == AUTO else encoding))
+        Path(file), column or None, encoding=chosen_encoding(encoding)))
     enc, adapter = encoder(lang), encoders.resolve(session, picked)
     scale = float(scale if adapter is not None else 1.0)
     bf16 = wants_bf16(enc)

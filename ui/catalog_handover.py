@@ -49,7 +49,7 @@ def bind(cat: dict[str, Any], train: dict[str, Any], lang_radio: gr.Radio, tabs:
     def to_training(file: str | None, column: str | None, encoding: str | None, lang: str) -> dict:
         if not file:
             raise gr.Error(t("cat_no_file", lang))
-        info = training._preview(file, column, encoding, lang)
+        info = training.preview_info(file, column, encoding, lang)
         return {train["corpus"]: file, train["preview_json"]: info, tabs: gr.Tabs(selected="training")}
 
     # Another file (uploaded, cleared or taken from the Training tab) has not been indexed yet:

@@ -40,20 +40,21 @@ def api_settings(cfg: TrainConfig, encoding: str = AUTO) -> list[Any]:
             + [value[k] for k in API_LATE_FIELDS])
 
 
-def _encoding(value: str | None) -> str | None:
+def chosen_encoding(value: str | None) -> str | None:
+    """The encoding dropdown's value as the corpus reader takes it: None = detect it."""
     return None if not value or value == AUTO else value
 
 
 def preview_corpus(file: str | None, text_column: str | None = None, encoding: str | None = None) -> dict:
     """Detected (or chosen) encoding, columns, count after cleaning and a sample
     (the /preview_corpus API; `encoding` "auto" or empty = detect)."""
-    return _preview(file, text_column, encoding, "en")
+    return preview_info(file, text_column, encoding, "en")
 
 
-def _preview(file: str | None, text_column: str | None, encoding: str | None, lang: str) -> dict:
+def preview_info(file: str | None, text_column: str | None, encoding: str | None, lang: str) -> dict:
     if not file:
         raise gr.Error(t("err_no_corpus", lang))
-    info = guarded("corpus", lang, lambda: corpus_preview(Path(file), text_column or None, _encoding(encoding)))
+    info = guarded("corpus", lang, lambda: corpus_preview(Path(file), text_column or None, chosen_encoding(encoding)))
     rng = random.Random(0)
     info["rewrite_sample"] = [augment(x, rng) for x in info["sample"]]
     info["noisy_sample"] = [delete_words(x, TrainConfig().deletion_ratio, rng) for x in info["sample"]]
@@ -201,7 +202,7 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict
         form = {k: v for k, v in locals().items() if k in UI_FIELDS}  # None: the default
         settings = guarded("input", lang, lambda: TrainConfig.from_ui(form))
         stream = runner.run(jobs, session_of(request), Path(file), text_column, settings,
-                            encoder(lang).base.path, out, encoding=_encoding(encoding))
+                            encoder(lang).base.path, out, encoding=chosen_encoding(encoding))
         names = chart_labels("training", lang)
         for rep in guarded("corpus", lang, lambda: _first(stream)):
             if rep.error:
@@ -243,12 +244,12 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict
     def show_preview(info: dict | None, lang: str) -> dict:
         return preview_view(c, info, lang)
 
-    c["corpus"].upload(lambda f, lang: _preview(f, None, None, lang), [c["corpus"], lang_radio], [c["preview_json"]],
+    c["corpus"].upload(lambda f, lang: preview_info(f, None, None, lang), [c["corpus"], lang_radio], [c["preview_json"]],
                        **PRIVATE).then(show_preview, [c["preview_json"], lang_radio], shown, **PRIVATE)
     c["api_preview"].click(preview_corpus, [c["corpus"], c["api_column"], c["api_encoding"]], [c["preview_json"]],
                            api_name="preview_corpus")
     for box in (c["text_col"], c["encoding"]):  # a new column or encoding: preview again with it
-        box.input(_preview, [c["corpus"], c["text_col"], c["encoding"], lang_radio], [c["preview_json"]],
+        box.input(preview_info, [c["corpus"], c["text_col"], c["encoding"], lang_radio], [c["preview_json"]],
                   **PRIVATE).then(show_preview, [c["preview_json"], lang_radio], shown, **PRIVATE)
     gr.on([c["preview_json"].change, *(f.change for f in fields)], show_plan,
           [c["preview_json"], lang_radio, *fields], [c["plan"]], **PRIVATE)
