@@ -31,7 +31,7 @@ import gradio as gr  # noqa: E402
 from comparison.runtime import (DEFAULT_ADAPTER, SessionError, check_session,  # noqa: E402
                                 similarity_concurrency, sweep_sessions)
 from ui import catalog, catalog_handover, explorer, explorer_eval, similarity, training  # noqa: E402
-from ui.common import (PRIVATE, SESSIONS, Labels, encoder, encoders, explorers,  # noqa: E402
+from ui.common import (PRIVATE, SESSIONS, Labels, adapter_choices, encoder, encoders, explorers,  # noqa: E402
                        session_of, status_md)
 from ui.locales import LANGS, prefix_choices, t  # noqa: E402
 from ui import lazy_session_state, sessions  # noqa: E402
@@ -82,15 +82,17 @@ def build(lang: str = "ru") -> gr.Blocks:
         def on_load(lang: str, request: gr.Request, progress: gr.Progress = gr.Progress()) -> dict:
             """Load (or convert, first time) the models with visible progress, then the choices."""
             encoder(lang, progress)
-            choices = encoders.adapter_choices(session_of(request))
+            choices = adapter_choices(session_of(request), lang)
             value = DEFAULT_ADAPTER if any(n == DEFAULT_ADAPTER for _, n in choices) else None
             return {status: status_md(lang, session_of(request), value),
                     sim["adapter"]: gr.update(choices=choices, value=value)}
 
         def relabel(new: str, picked: str | None, request: gr.Request) -> list:
+            choices = adapter_choices(session_of(request), new)  # [] while the models still load
             return [*L.updates(new), status_md(new, session_of(request), picked),
                     gr.update(choices=prefix_choices(new), label=t("prefix", new),
-                              info=t("prefix_info", new))]
+                              info=t("prefix_info", new)),
+                    gr.update(choices=choices, value=picked) if choices else gr.update()]
 
         demo.load(on_load, [lang_radio], [status, sim["adapter"]], **PRIVATE)
         demo.unload(end_session)
@@ -100,7 +102,7 @@ def build(lang: str = "ru") -> gr.Blocks:
         catalog_handover.bind(sim["catalog"], train, lang_radio, tabs)
         explorer.bind(exp, lang_radio, tab_exp)
         lang_radio.change(relabel, [lang_radio, sim["adapter"]],
-                          [*L.components(), status, sim["prefix"]], **PRIVATE)
+                          [*L.components(), status, sim["prefix"], sim["adapter"]], **PRIVATE)
         similarity.api()
         explorer.api()
     return demo

@@ -75,3 +75,33 @@ def test_language_switch_relabels_dropdown_options_not_their_values() -> None:
             if attr == "choices":
                 assert [v for _, v in upd["choices"]] == list(key[1])
                 assert [w for w, _ in upd["choices"]] == [t(key[0] + v, lang) for v in key[1]]
+
+
+def test_adapter_picker_says_where_the_examples_fall_short_in_each_language() -> None:
+    """Issue #18's measurement in plain words beside the picker, redone by the language switch."""
+    import gradio as gr
+
+    from ui import similarity
+    from ui.common import Labels
+
+    labels = Labels()
+    with gr.Blocks():
+        c = similarity.build(labels, "ru")
+    assert "путают чаще" in c["adapter"].info
+    for lang, words in (("ru", "обучите адаптер на нём"), ("en", "train an adapter on it")):
+        infos = [upd["info"] for upd, (comp, key, attr) in zip(labels.updates(lang), labels.items)
+                 if comp is c["adapter"] and attr == "info"]
+        assert len(infos) == 1 and words in infos[0]
+
+
+def test_adapter_picker_options_speak_the_page_language_and_keep_their_names(monkeypatch) -> None:
+    from ui import common
+
+    english = [("example: e5-products-contrastive (trained by LoRA Lens on examples/)", "default"),
+               ("the report's adapter (TSDAE), Hub: TimeNtWait/x", "hub-report"), ("my-run", "s1:my-run")]
+    monkeypatch.setattr(common.encoders, "adapter_choices", lambda session: english)
+    ru = common.adapter_choices("s1", "ru")
+    assert [n for _, n in ru] == [n for _, n in english]
+    assert ru[0][0] == "пример: e5-products-contrastive (обучен в LoRA Lens на examples/)"
+    assert ru[1][0] == "адаптер из отчёта (TSDAE), Hub: TimeNtWait/x" and ru[2][0] == "my-run"
+    assert common.adapter_choices("s1", "en") == english

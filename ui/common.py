@@ -88,6 +88,15 @@ def encoder(lang: str = "en", progress: gr.Progress | None = None):
         raise user_error(exc, lang, "model_load") from exc
 
 
+def adapter_choices(session: str, lang: str) -> list[tuple[str, str]]:
+    """The adapter picker's options with their labels in the page's language (names unchanged).
+
+    The service's labels are English ("example: …", "your upload: …"); the picker shows the
+    chosen one, so a Russian page would read English there without this.
+    """
+    return [(localize_label(label, lang), name) for label, name in encoders.adapter_choices(session)]
+
+
 def status_md(lang: str, session: str | None = None, picked: str | None = None) -> str:
     """The header: base model and the adapter this session is comparing with."""
     st = encoders.status(session, picked)

@@ -47,6 +47,12 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "e5 was trained with prefixes; to compare products with each other use 'query: ' on both",
     },
     "adapter": {"ru": "Адаптер", "en": "Adapter"},
+    "adapter_info": {"ru": "Адаптеры-примеры обучены на товарах из examples/. Варианты одного шаблона "
+                           "(объём, размер, вкус) в категориях, которых они не видели, путают чаще: "
+                           "для своего каталога обучите адаптер на нём (вкладка «Обучение»)",
+                     "en": "The example adapters were trained on the products in examples/. In categories "
+                           "they never saw, they mix up variants in one template (volume, size, flavour) "
+                           "more often: for your own catalog, train an adapter on it (Training tab)"},
     "adapter_upload": {"ru": "Свой адаптер (.zip с adapter_config.json и adapter_model.safetensors)",
                        "en": "Your adapter (.zip with adapter_config.json and adapter_model.safetensors)"},
     "text_a": {"ru": "Товар A", "en": "Product A"},

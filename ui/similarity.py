@@ -14,7 +14,7 @@ from comparison.charts import similarity as sim_charts
 from comparison.runtime import batch_mode, similarity_concurrency
 from comparison.matching import parse_same
 from ui import catalog, evaluation
-from ui.common import (PRIVATE, Labels, encoder, encoders, guarded, session_of, status_md,
+from ui.common import (PRIVATE, Labels, adapter_choices, encoder, encoders, guarded, session_of, status_md,
                        user_dir)
 from ui.locales import chart_labels, plural, prefix_choices, t
 
@@ -104,7 +104,9 @@ def build(L: Labels, lang: str) -> dict[str, Any]:
     with gr.Row():
         c["prefix"] = gr.Radio(prefix_choices(lang), value=DEFAULT_PREFIX, label=t("prefix", lang),
                                info=t("prefix_info", lang))
-        c["adapter"] = L(gr.Dropdown([], label=t("adapter", lang), elem_id="adapter-choice"), "adapter")
+        c["adapter"] = L(gr.Dropdown([], label=t("adapter", lang), info=t("adapter_info", lang),
+                                     elem_id="adapter-choice"), "adapter")
+        L(c["adapter"], "adapter_info", "info")  # where the examples fall short (issue #18's measurements)
         c["adapter_file"] = L(gr.File(label=t("adapter_upload", lang), file_types=[".zip"],
                                       height=130), "adapter_upload")
     c["scale"] = L(gr.Slider(0.0, 2.0, value=1.0, step=0.05, label=t("scale", lang), info=t("scale_info", lang),
@@ -212,7 +214,7 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown) -> None:
         name, _ = guarded("adapter", lang, lambda: encoders.add_session_adapter(
             session, label, unpack_adapter(Path(file), user_dir(request, lang) / "adapters")))
         gr.Info(t("adapter_added", lang, label=label))
-        return {c["adapter"]: gr.update(choices=encoders.adapter_choices(session), value=name),
+        return {c["adapter"]: gr.update(choices=adapter_choices(session, lang), value=name),
                 status: status_md(lang, session, name)}
 
     pair_in = [c["text_a"], c["text_b"], c["prefix"], c["adapter"], c["scale"], lang_radio]

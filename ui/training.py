@@ -18,7 +18,7 @@ from tuning.encodings import OFFERED_ENCODINGS
 from tuning.augment import augment
 from tuning.noise import delete_words
 from tuning.publish import push_to_hub, zip_adapter
-from ui.common import (PRIVATE, Labels, encoder, encoders, guarded, jobs, message,
+from ui.common import (PRIVATE, Labels, adapter_choices, encoder, encoders, guarded, jobs, message,
                        session_of, status_md, user_dir)
 from ui import evaluation
 from ui.training_words import plan_text, progress_line, run_metrics, summary_md
@@ -230,7 +230,7 @@ def bind(c: dict[str, Any], lang_radio: gr.Radio, status: gr.Markdown, sim: dict
         name, _ = guarded("adapter", lang, lambda: encoders.add_session_adapter(
             session, Path(adapter_dir).name, Path(adapter_dir)))
         gr.Info(t("used", lang))
-        return {sim["adapter"]: gr.update(choices=encoders.adapter_choices(session), value=name),
+        return {sim["adapter"]: gr.update(choices=adapter_choices(session, lang), value=name),
                 tabs: gr.Tabs(selected="similarity"), status: status_md(lang, session, name)}
 
     def push_trained(adapter_dir: str | None, repo: str, token: str, private: bool, lang: str) -> dict:

@@ -47,6 +47,9 @@ def test_similarity_tab_is_russian(page) -> None:
     page.get_by_text("Средний косинус по всем парам").wait_for()
     page.get_by_role("tab", name="Пары").click()
     _check(page)
+    # The picker shows the chosen adapter in an input, which inner_text does not read.
+    picked = page.locator("#adapter-choice input").input_value()
+    assert picked.startswith("пример:") and _english_left(picked) == []
 
 
 def test_training_tab_is_russian(page, tmp_path: Path) -> None:

@@ -91,7 +91,9 @@ def test_hub_up_defaults_report_adapter_offered_explorer_small_and_push(browser,
             options.first.wait_for()
             texts = options.all_inner_texts()
             assert "e5-products-contrastive" in texts[0]  # the default, listed first and selected
-            assert any("the report's adapter (TSDAE), Hub: " + DEFAULT_HUB_ADAPTER in x for x in texts), texts
+            # the options speak the page's language (Russian here), model names as they are
+            assert any("адаптер из отчёта (TSDAE), Hub: " + DEFAULT_HUB_ADAPTER in x for x in texts), texts
+            assert "пример: e5-products-contrastive" in texts[0], texts
             assert any("e5-products-tsdae" in x for x in texts), texts
             page.keyboard.press("Escape")
             _train_and_push(page, hub, tmp_path / "corpus.txt")
