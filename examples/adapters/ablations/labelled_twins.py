@@ -15,6 +15,7 @@ import random
 import sys
 from pathlib import Path
 
+import networkx as nx
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -24,33 +25,24 @@ import tuning.objectives as objectives  # noqa: E402
 from tuning.cli import cli  # noqa: E402
 
 
-def product_of(label_files: list[str]) -> dict[str, str]:
-    """Each labelled title → one representative title of its product (union of query → positive)."""
-    parent: dict[str, str] = {}
-
-    def root(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+def product_of(label_files: list[str]) -> dict[str, int]:
+    """Each labelled title → its product's number (titles joined by query → positive rows)."""
+    graph = nx.Graph()
     for f in label_files:
         d = pd.read_csv(f)
-        for q, p in zip(d["query"], d["positive"]):
-            parent[root(q)] = root(p)
-    return {t: root(t) for t in list(parent)}
+        graph.add_edges_from(zip(d["query"], d["positive"]))
+    return {t: k for k, titles in enumerate(nx.connected_components(graph)) for t in titles}
 
 
-def labelled_twins(products: dict[str, str]):
+def labelled_twins(products: dict[str, int]):
     """A `find_twins` stand-in: a random other title of the same labelled product, or None."""
     def twins(texts: list[str], base_emb, **_: object) -> list[int | None]:
-        groups: dict[str, list[int]] = {}
+        groups: dict[int, list[int]] = {}
         for i, t in enumerate(texts):
             if t in products:
                 groups.setdefault(products[t], []).append(i)
         rng = random.Random(0)
-        mates = [[j for j in groups.get(products.get(t, ""), []) if j != i] for i, t in enumerate(texts)]
+        mates = [[j for j in groups.get(products.get(t, -1), []) if j != i] for i, t in enumerate(texts)]
         return [rng.choice(m) if m else None for m in mates]
     return twins
 
