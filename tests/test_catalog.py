@@ -222,6 +222,15 @@ def test_marks_make_an_evaluation_file(idx, enc):
         marks_to_groups(prop, {p: "different" for p in marks})
 
 
+def test_same_marks_join_transitively_and_unmarked_titles_stay_out():
+    prop = pd.DataFrame({"pair": [1, 2, 3, 4], "query": ["a", "b", "d", "f"],
+                         "candidate": ["b", "c", "e", "g"]})
+    groups = marks_to_groups(prop, {1: "same", 2: "same", 3: "different", 4: "unsure"})
+    g = dict(zip(groups["text"], groups["group"]))
+    assert list(groups["text"]) == ["a", "b", "d", "c", "e"]  # queries first, then candidates
+    assert g["a"] == g["b"] == g["c"] == "g1" and g["d"] == "g2" and g["e"] == "g3"
+
+
 def test_catalog_passes_run_past_the_shared_batcher(enc):
     """Indexing is `bulk`: it never goes through the micro-batcher (whose thread would drop the
     caller's bf16 autocast and whose small-request cache it would flush), and gives the same

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
@@ -143,19 +144,11 @@ def marks_to_groups(proposal: pd.DataFrame, marks: dict[int, str]) -> pd.DataFra
     if not {"same", "different"} <= kinds:
         raise CatalogError("Mark at least one pair 'same' and one 'different' to download a pairs file.",
                            "catalog_marks_both")
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for row in used.itertuples():
-        a, b = find(row.query), find(row.candidate)
-        if marks[int(row.pair)] == "same" and a != b:
-            parent[b] = a
     texts = list(dict.fromkeys([*used["query"], *used["candidate"]]))
-    roots = {r: i + 1 for i, r in enumerate(dict.fromkeys(find(x) for x in texts))}
-    return pd.DataFrame({"text": texts, "group": [f"g{roots[find(x)]}" for x in texts]})
+    graph = nx.Graph()
+    graph.add_nodes_from(texts)
+    graph.add_edges_from((row.query, row.candidate) for row in used.itertuples()
+                         if marks[int(row.pair)] == "same")
+    component = {x: k for k, part in enumerate(nx.connected_components(graph)) for x in part}
+    number = {k: i + 1 for i, k in enumerate(dict.fromkeys(component[x] for x in texts))}
+    return pd.DataFrame({"text": texts, "group": [f"g{number[component[x]]}" for x in texts]})
