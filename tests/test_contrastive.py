@@ -189,6 +189,9 @@ def test_a_catalog_of_template_variants_trains_variant_steps() -> None:
     assert planned_steps(TrainConfig(epochs=2), 135, variants=True) == 10
     assert plan_run(cfg, 135, share=0.84).steps == cfg.variant_steps
     assert plan_run(cfg, 135, share=0.07).steps == cfg.auto_steps
+    assert plan_run(cfg, 135, share=0.84).target == cfg.variant_steps  # what the plan line announces
+    assert plan_run(cfg, 135, share=0.07).target == cfg.auto_steps
+    assert plan_run(TrainConfig(epochs=2), 135, share=0.84).target is None
     with pytest.raises(ValueError, match="objective"):
         TrainConfig(objective="magic")
 

@@ -16,7 +16,7 @@ from tuning.plan import RunPlan, plan_run
 from ui.evaluation import metric_table, verdict_md
 from ui.similarity import _pairs, example_pairs, pairs_summary, retrieval_md, shown_pairs
 from ui.training import shown_encoding
-from ui.training_words import plan_md
+from ui.training_words import plan_md, plan_text
 
 DEV = pd.DataFrame({"model": ["base", "base + adapter"], "recall@1": [0.542, 0.613],
                     "mrr": [0.66, 0.72], "hard_neg_auc": [0.721, 0.84], "mean_cosine": [0.82, 0.55]})
@@ -100,6 +100,20 @@ def test_metric_table_headers_in_the_users_language() -> None:
 ])
 def test_plan_wording(plan: RunPlan, auto: bool, ru: str, en: str) -> None:
     assert ru in plan_md(plan, auto, "ru") and en in plan_md(plan, auto, "en")
+
+
+@pytest.mark.parametrize("cfg, share, announced", [
+    (TrainConfig(), 0.84, True),  # a catalog of variants: 100 steps instead of 60
+    (TrainConfig(), 0.07, False),
+    (TrainConfig(epochs=2), 0.84, False),  # epochs set by hand: no step target
+    (TrainConfig(max_steps=50), 0.84, False),  # cut below the target: not what it trains
+    (TrainConfig(objective="tsdae"), 0.84, False),
+])
+def test_plan_line_announces_the_longer_run_only_when_it_happens(cfg: TrainConfig, share: float,
+                                                                  announced: bool) -> None:
+    info = {"n_texts": 135, "variant_share": share}
+    for lang, words in (("ru", "100 шагов вместо 60"), ("en", "100 steps instead of 60")):
+        assert (words in plan_text(cfg, info, lang)) is announced
 
 
 def test_the_forms_default_plan_is_the_cli_defaults_plan() -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tuning.config import TrainConfig
 from tuning.model import wants_bf16
 from tuning.objectives import trained_count
-from tuning.train import planned_epochs, planned_steps
+from tuning.train import planned_epochs, planned_steps, step_target
 from tuning.variants import is_variant_catalog
 
 STEP_S = {"tsdae": 1.15, "contrastive": 1.2, "tsdae+contrastive": 2.6}
@@ -39,6 +39,9 @@ class RunPlan:
     steps: int
     seconds: float
     capped_by_budget: bool
+    target: int | None = None
+    """With epochs empty, the steps the run aims at (`step_target`: longer for a catalog of
+    variants) before `max_steps` or the time budget cut it; None when epochs are set."""
 
 
 def plan_run(cfg: TrainConfig, n_texts: int, world: int = 1, share: float = 0.0) -> RunPlan:
@@ -57,4 +60,5 @@ def plan_run(cfg: TrainConfig, n_texts: int, world: int = 1, share: float = 0.0)
     if capped:
         seconds = float(cfg.time_budget_s)
         steps = max(1, int((seconds - LOAD_S - mining) / per_step))
-    return RunPlan(epochs, steps, seconds, capped)
+    return RunPlan(epochs, steps, seconds, capped,
+                   step_target(cfg, variants) if cfg.epochs is None else None)

@@ -6,8 +6,7 @@ from tuning import runner
 from tuning.config import TrainConfig
 from tuning.model import BF16_OFF_LABEL, PLAIN_OFF_LABEL, QLORA_LABEL
 from tuning.plan import RunPlan, plan_run
-from tuning.train import step_target
-from tuning.variants import auto_ranking_weight, is_variant_catalog
+from tuning.variants import auto_ranking_weight
 from ui.common import fmt_seconds
 from ui.locales import plural, t
 
@@ -21,8 +20,8 @@ def plan_text(cfg: TrainConfig, info: dict, lang: str) -> str:
             if automatic and auto_ranking_weight(share) > 0 else "")
     run = plan_run(cfg, int(info["n_texts"]), share=share)
     plan = plan_md(run, cfg.epochs is None, lang)
-    longer = step_target(cfg, is_variant_catalog(share))
-    if cfg.epochs is None and longer != cfg.auto_steps and run.steps == longer:  # not capped
+    longer = run.target
+    if longer is not None and longer != cfg.auto_steps and run.steps == longer:  # not capped
         note += t("plan_variant_steps", lang, steps=longer,
                   steps_word=plural(longer, "steps", lang), auto=cfg.auto_steps)
     return plan + note
